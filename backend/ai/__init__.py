@@ -1,0 +1,1 @@
+"""The AI engine: language, rules, retrieval-backed answers and the handoff decision."""

@@ -1,0 +1,23 @@
+"""The HTTP routes BizBot serves beside the Reflex app (mounted by `api_transformer`)."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from backend.api.auth_routes import close_session, open_session
+from backend.api.health import health
+
+
+def create_app() -> Starlette:
+    """The Starlette app Reflex mounts its own routes under."""
+    return Starlette(
+        routes=[
+            Route("/api/health", health, methods=["GET"]),
+            Route("/api/auth/session", open_session, methods=["GET"]),
+            Route("/api/auth/logout", close_session, methods=["GET", "POST"]),
+        ]
+    )
+
+
+asgi_app = create_app()

@@ -1,0 +1,126 @@
+"""`python -m backend.cli …`: BizBot's admin commands. Commands that create print one JSON line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+from backend.core.config import ConfigError, settings
+
+
+def _print(data: dict) -> None:
+    print(json.dumps(data, default=str))
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from backend.core import migrate
+
+    migrate.upgrade(args.revision)
+    print(f"database at revision {args.revision}")
+    return 0
+
+
+def cmd_db_check(args: argparse.Namespace) -> int:
+    from backend.core import migrate
+
+    migrate.check()
+    print("models and migrations agree")
+    return 0
+
+
+def cmd_demo_seed(args: argparse.Namespace) -> int:
+    from backend.core.db import session_scope
+    from backend.demo import seed_demo
+
+    with session_scope() as session:
+        seed = seed_demo(session)
+    _print(asdict(seed))
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    from backend.auth import service as auth
+    from backend.core.db import session_scope
+    from backend.models.tenants import Role
+
+    with session_scope() as session:
+        if args.business is None:
+            result = auth.sign_up(
+                session,
+                business_name=args.business_name or "",
+                name=args.name,
+                email=args.email,
+                password=args.password,
+            )
+            user_id, business_id, role = result.user_id, result.business_id, Role.OWNER
+        else:
+            user = auth.create_user(
+                session,
+                email=args.email,
+                name=args.name,
+                password=args.password,
+                business_id=args.business,
+                role=Role(args.role),
+            )
+            user_id, business_id, role = user.id, args.business, Role(args.role)
+    _print({"id": user_id, "business_id": business_id, "email": args.email, "role": role})
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's commands and options."""
+    parser = argparse.ArgumentParser(prog="python -m backend.cli", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
+    up = db.add_parser("upgrade", help="apply migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=cmd_db_upgrade)
+    db.add_parser("check", help="fail if models and migrations disagree").set_defaults(
+        func=cmd_db_check
+    )
+
+    demo = sub.add_parser("demo", help="the demo business").add_subparsers(
+        dest="demo", required=True
+    )
+    demo.add_parser(
+        "seed", help="create the demo business once; reset its password to DEMO_PASSWORD"
+    ).set_defaults(func=cmd_demo_seed)
+
+    user = sub.add_parser("user", help="accounts").add_subparsers(dest="user", required=True)
+    create = user.add_parser(
+        "create", help="create a user: in a new business (--business-name) or an existing one"
+    )
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--name", required=True)
+    where = create.add_mutually_exclusive_group(required=True)
+    where.add_argument("--business", type=int, help="id of an existing business")
+    where.add_argument("--business-name", help="create a new business with this user as owner")
+    create.add_argument(
+        "--role", default="agent", choices=["owner", "admin", "agent", "viewer"],
+        help="role in an existing business (default: agent)",
+    )  # fmt: skip
+    create.set_defaults(func=cmd_user_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; errors print one line to stderr and exit 1 or 2."""
+    args = build_parser().parse_args(argv)
+    from backend.auth.service import AuthError
+    from backend.demo import DemoRefused
+
+    try:
+        settings.check_production()
+        return args.func(args)
+    except (AuthError, ConfigError, DemoRefused, ValueError) as exc:
+        field = getattr(exc, "field", None)
+        print(f"error: {f'{field}: ' if field else ''}{exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The conversation pipeline: inbound events to contacts, conversations, messages and replies."""

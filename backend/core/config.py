@@ -1,0 +1,103 @@
+"""BizBot's settings: environment variables and `.env`, read once."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SECRET_KEY = "change-me"  # noqa: S105 (the value production refuses)
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot work; the message says which setting and how to fix it."""
+
+
+class Settings(BaseSettings):
+    """Every setting BizBot reads; each field is the upper-case environment variable."""
+
+    model_config = SettingsConfigDict(
+        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # "development" runs the embedded stack and the demo; "production" refuses unsafe defaults.
+    bizbot_env: Literal["development", "production"] = "development"
+    public_url: str = "http://localhost:3000"
+    host: str = "127.0.0.1"
+    port: int = Field(default=3000, ge=1, le=65535)
+    secret_key: str = DEFAULT_SECRET_KEY
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = PROJECT_ROOT / "data"
+    allow_signup: bool = True
+    demo_email: str = "owner@demo.bizbot.local"
+    demo_password: str = "bizbot-demo"  # noqa: S105 (documented demo login)
+    session_days: int = Field(default=14, ge=1)
+    session_idle_hours: int = Field(default=72, ge=1)
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    log_level: str = "INFO"
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            msg = f"PUBLIC_URL must start with http:// or https:// (got {value!r})"
+            raise ValueError(msg)
+        return value.rstrip("/")
+
+    @property
+    def is_production(self) -> bool:
+        """True when BIZBOT_ENV=production."""
+        return self.bizbot_env == "production"
+
+    @cached_property
+    def effective_secret_key(self) -> str:
+        """SECRET_KEY, or in development a random key kept in `data/secret_key`."""
+        if self.secret_key != DEFAULT_SECRET_KEY:
+            return self.secret_key
+        if self.is_production:
+            raise ConfigError(_REFUSAL_MESSAGE)
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def check_production(self) -> None:
+        """Refuse to run in production with settings that are only safe on a laptop."""
+        if not self.is_production:
+            return
+        if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32:
+            raise ConfigError(_REFUSAL_MESSAGE)
+        if not self.database_url:
+            raise ConfigError(
+                "BIZBOT_ENV=production needs DATABASE_URL (a PostgreSQL with pgvector); "
+                "the embedded database is for development only."
+            )
+        if not self.redis_url:
+            raise ConfigError(
+                "BIZBOT_ENV=production needs REDIS_URL; the embedded Redis is for development only."
+            )
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Session cookies are Secure when customers reach BizBot over HTTPS."""
+        return self.public_url.startswith("https://")
+
+
+_REFUSAL_MESSAGE = (
+    "Refusing to start: BIZBOT_ENV=production with the default or a short SECRET_KEY. "
+    "Sessions and stored channel credentials depend on it. Set SECRET_KEY in .env to a "
+    "random value of at least 32 characters, e.g. the output of "
+    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+)
+
+settings = Settings()

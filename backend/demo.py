@@ -1,0 +1,71 @@
+"""The demo business `make run` and `python -m backend.cli demo seed` create (never production)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from backend.auth import repository as auth_repo
+from backend.auth import service as auth
+from backend.core.config import settings
+from backend.models.tenants import Role, User
+from backend.tenants import repository as tenants_repo
+from backend.tenants import service as tenants
+
+DEMO_BUSINESS_NAME = "Sunrise Bakery (demo)"
+DEMO_AGENT_EMAIL = "agent@demo.bizbot.local"
+
+
+class DemoRefused(RuntimeError):
+    """The demo business is never created in production."""
+
+
+@dataclass(frozen=True)
+class DemoSeed:
+    """What the demo seed made (or found): printed as JSON by the CLI."""
+
+    business_id: int
+    email: str
+    password: str
+    agent_email: str
+    created: bool
+
+
+def _ensure_user(session: Session, *, business_id: int, email: str, name: str, role: Role) -> User:
+    user = auth_repo.find_user_by_login_email(session, email=email)
+    if user is None:
+        user = User(email=email, name=name, password_hash="!")
+        session.add(user)
+        session.flush()
+    if tenants_repo.get_membership(session, business_id=business_id, user_id=user.id) is None:
+        tenants.add_member(session, business_id=business_id, user_id=user.id, role=role)
+    return user
+
+
+def seed_demo(session: Session, *, reset_password: bool = True) -> DemoSeed:
+    """Create the demo business, its owner and an agent once; reset their password to DEMO_PASSWORD."""
+    if settings.is_production:
+        raise DemoRefused("The demo business is not created when BIZBOT_ENV=production.")
+    business = tenants_repo.find_demo_business(session)
+    created = business is None
+    if business is None:
+        business = tenants.create_business(session, name=DEMO_BUSINESS_NAME, is_demo=True)
+    owner = _ensure_user(
+        session, business_id=business.id, email=settings.demo_email, name="Amina Okafor",
+        role=Role.OWNER,
+    )  # fmt: skip
+    agent = _ensure_user(
+        session, business_id=business.id, email=DEMO_AGENT_EMAIL, name="Tom Mwangi",
+        role=Role.AGENT,
+    )  # fmt: skip
+    if created or reset_password:
+        for user in (owner, agent):
+            auth.set_password(session, user_id=user.id, password=settings.demo_password)
+    return DemoSeed(
+        business_id=business.id,
+        email=owner.email,
+        password=settings.demo_password,
+        agent_email=agent.email,
+        created=created,
+    )

@@ -1,0 +1,1 @@
+"""The knowledge base: sources, chunking, embeddings and search."""

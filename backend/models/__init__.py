@@ -1,0 +1,118 @@
+"""Every table of BizBot; importing this package registers the whole metadata."""
+
+from backend.models.ads import AdAsset, AdAssetKind, AdAssetStatus, AdPlatform
+from backend.models.ai import AIRule
+from backend.models.base import Table
+from backend.models.channels import (
+    ChannelIntegration,
+    ChannelKind,
+    InboundEvent,
+    InboundEventKind,
+    InboundEventStatus,
+)
+from backend.models.commerce import Order, OrderItem, OrderStatus, Product, ProductKind
+from backend.models.contacts import Contact, ContactChannelIdentity
+from backend.models.conversations import (
+    Conversation,
+    ConversationStatus,
+    DeliveryStatus,
+    Message,
+    MessageContentType,
+    MessageDirection,
+    Outbox,
+    OutboxStatus,
+    SenderType,
+)
+from backend.models.handoff import (
+    Assignment,
+    AssignmentMethod,
+    Handoff,
+    HandoffReason,
+    HandoffRequester,
+    SLAPolicy,
+)
+from backend.models.knowledge import (
+    KnowledgeChunk,
+    KnowledgeSource,
+    KnowledgeSourceKind,
+    KnowledgeSourceStatus,
+)
+from backend.models.leads import Lead, LeadSource, LeadStage
+from backend.models.notifications import Notification
+from backend.models.onboarding import OnboardingProgress
+from backend.models.payments import (
+    Payment,
+    PaymentLink,
+    PaymentLinkStatus,
+    PaymentProviderKind,
+    PaymentProviderSetting,
+    PaymentStatus,
+    PaymentWebhookEvent,
+)
+from backend.models.security import APIKey, AuditLog, IPAllowlistEntry
+from backend.models.templates import MessageTemplate, TemplateCategory, TemplateStatus
+from backend.models.tenants import Business, Membership, Role, TwoFactor, User, UserSession
+
+__all__ = [
+    "AIRule",
+    "APIKey",
+    "AdAsset",
+    "AdAssetKind",
+    "AdAssetStatus",
+    "AdPlatform",
+    "Assignment",
+    "AssignmentMethod",
+    "AuditLog",
+    "Business",
+    "ChannelIntegration",
+    "ChannelKind",
+    "Contact",
+    "ContactChannelIdentity",
+    "Conversation",
+    "ConversationStatus",
+    "DeliveryStatus",
+    "Handoff",
+    "HandoffReason",
+    "HandoffRequester",
+    "IPAllowlistEntry",
+    "InboundEvent",
+    "InboundEventKind",
+    "InboundEventStatus",
+    "KnowledgeChunk",
+    "KnowledgeSource",
+    "KnowledgeSourceKind",
+    "KnowledgeSourceStatus",
+    "Lead",
+    "LeadSource",
+    "LeadStage",
+    "Membership",
+    "Message",
+    "MessageContentType",
+    "MessageDirection",
+    "MessageTemplate",
+    "Notification",
+    "OnboardingProgress",
+    "Order",
+    "OrderItem",
+    "OrderStatus",
+    "Outbox",
+    "OutboxStatus",
+    "Payment",
+    "PaymentLink",
+    "PaymentLinkStatus",
+    "PaymentProviderKind",
+    "PaymentProviderSetting",
+    "PaymentStatus",
+    "PaymentWebhookEvent",
+    "Product",
+    "ProductKind",
+    "Role",
+    "SLAPolicy",
+    "SenderType",
+    "Table",
+    "TemplateCategory",
+    "TemplateStatus",
+    "TwoFactor",
+    "User",
+    "UserSession",
+]

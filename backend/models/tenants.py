@@ -1,0 +1,83 @@
+"""The tenant (Business), people (User) and who belongs where (Membership)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+from backend.models.base import Table, business_fk, enum_field, json_field, tz_field
+
+
+class Role(StrEnum):
+    """A member's role in one business, most to least powerful."""
+
+    OWNER = "owner"
+    ADMIN = "admin"
+    AGENT = "agent"
+    VIEWER = "viewer"
+
+
+class Business(Table, table=True):
+    """A tenant: one business with its own channels, knowledge, customers and team."""
+
+    name: str = Field(max_length=120)
+    slug: str = Field(max_length=80, unique=True)
+    timezone: str = Field(default="UTC", max_length=64)
+    default_language: str = Field(default="en", max_length=16)
+    currency: str = Field(default="USD", max_length=3)
+    is_demo: bool = Field(default=False)
+    settings: dict = json_field()
+
+
+class User(Table, table=True):
+    """A person who signs in to the dashboard (owner, admin, agent or viewer)."""
+
+    __table_args__ = (
+        sa.Index("uq_user_email_lower", sa.func.lower(sa.text("email")), unique=True),
+    )
+
+    email: str = Field(max_length=254)
+    name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=255)
+    email_verified_at: datetime | None = tz_field()
+    is_active: bool = Field(default=True)
+    last_login_at: datetime | None = tz_field()
+
+
+class Membership(Table, table=True):
+    """A user's role in a business; a user may belong to several businesses."""
+
+    __table_args__ = (sa.UniqueConstraint("business_id", "user_id"),)
+
+    business_id: int = business_fk()
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", index=True)
+    role: str = enum_field(Role.AGENT)
+    # Agent presence for assignment: "online" or "away".
+    availability: str = Field(default="away", max_length=16)
+    max_open_conversations: int = Field(default=10)
+
+
+class UserSession(Table, table=True):
+    """A signed-in browser: revocable, found by the hash of the token in its cookie."""
+
+    business_id: int = business_fk()
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    ip_address: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=400)
+    last_seen_at: datetime | None = tz_field()
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
+    revoked_at: datetime | None = tz_field()
+
+
+class TwoFactor(Table, table=True):
+    """A user's TOTP enrolment: secret (encrypted) and hashed single-use recovery codes."""
+
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", unique=True)
+    secret_encrypted: str = Field(max_length=512)
+    confirmed_at: datetime | None = tz_field()
+    recovery_code_hashes: list = json_field(default_factory=list)
+    last_used_step: int | None = Field(default=None)

@@ -1,0 +1,51 @@
+"""All SQL of the tenants domain: businesses and memberships."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from backend.models.tenants import Business, Membership, User
+
+
+def get_business(session: Session, *, business_id: int) -> Business | None:
+    """The business with this id."""
+    return session.get(Business, business_id)
+
+
+def slug_taken(session: Session, *, slug: str) -> bool:
+    """Whether any business already uses `slug` (slugs are global)."""
+    return session.exec(select(Business.id).where(Business.slug == slug)).first() is not None
+
+
+def find_demo_business(session: Session) -> Business | None:
+    """The demo business made by `make run` / `demo seed` (a lookup across tenants)."""
+    return session.exec(select(Business).where(Business.is_demo).order_by(Business.id)).first()
+
+
+def get_membership(session: Session, *, business_id: int, user_id: int) -> Membership | None:
+    """The user's membership in this business, if any."""
+    return session.exec(
+        select(Membership).where(
+            Membership.business_id == business_id, Membership.user_id == user_id
+        )
+    ).first()
+
+
+def list_members(session: Session, *, business_id: int) -> list[tuple[Membership, User]]:
+    """Every member of the business with their user row, owners first then by name."""
+    rank = {"owner": 0, "admin": 1, "agent": 2, "viewer": 3}
+    rows = session.exec(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.business_id == business_id)
+    ).all()
+    return sorted(rows, key=lambda r: (rank.get(r[0].role, 9), r[1].name.lower()))
+
+
+def list_memberships_of_user(session: Session, *, user_id: int) -> list[Membership]:
+    """The businesses a user belongs to (a lookup across tenants, for sign-in)."""
+    return list(
+        session.exec(
+            select(Membership).where(Membership.user_id == user_id).order_by(Membership.id)
+        ).all()
+    )

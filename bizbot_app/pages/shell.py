@@ -1,0 +1,36 @@
+"""The frame every dashboard section shares: guard, sidebar, title and body."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from bizbot_app.sections import BY_SLUG, NAV_ITEMS
+from components.empty_state import empty_state, no_access
+from components.layout import page_frame
+from components.sidebar import sidebar
+from state.base import BaseState
+
+
+def section_page(slug: str, body: rx.Component | None = None) -> rx.Component:
+    """Section `slug` inside the dashboard frame; its empty state when no body is given."""
+    section = BY_SLUG[slug]
+    body = (
+        body
+        if body is not None
+        else empty_state(section.icon, section.empty_title, section.empty_text)
+    )
+    return page_frame(
+        sidebar(
+            NAV_ITEMS,
+            allowed=BaseState.allowed_sections,
+            current=BaseState.section,
+            business_name=BaseState.business_name,
+            user_name=BaseState.user_name,
+            role=BaseState.role,
+            on_logout=BaseState.logout,
+        ),
+        title=section.title,
+        subtitle=section.subtitle,
+        body=rx.cond(BaseState.section_allowed, body, no_access(section.title, BaseState.role)),
+        ready=BaseState.signed_in & (BaseState.section == slug),
+    )

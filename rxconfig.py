@@ -1,0 +1,21 @@
+"""Reflex configuration, read from BizBot's settings."""
+
+import os
+
+import reflex as rx
+
+from backend.core.config import settings
+
+os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
+
+config = rx.Config(
+    app_name="bizbot_app",
+    telemetry_enabled=False,
+    frontend_port=settings.port,
+    backend_port=settings.port,
+    backend_host=settings.host,
+    # The supervisor hands the live Redis URL over; Reflex keeps page state there.
+    redis_url=os.environ.get("REFLEX_REDIS_URL") or None,
+    show_built_with_reflex=False,
+    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+)

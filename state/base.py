@@ -1,0 +1,93 @@
+"""The root state: who is signed in, in which business, and the sign-in guard."""
+
+from __future__ import annotations
+
+import json
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import quote
+
+import reflex as rx
+
+from backend.auth import service as auth
+from backend.auth.permissions import SECTION_PERMISSIONS, Actor
+from backend.auth.schemas import SessionInfo
+from backend.core.db import session_scope
+
+
+def hard_redirect(url: str) -> rx.event.EventSpec:
+    """Navigate with a real page load (for HTTP routes that set or clear cookies)."""
+    return rx.call_script(f"window.location.assign({json.dumps(url)})")
+
+
+class BaseState(rx.State):
+    """Session, current user and tenant; every page state derives from it."""
+
+    signed_in: bool = False
+    user_name: str = ""
+    user_email: str = ""
+    business_name: str = ""
+    role: str = ""
+    allowed_sections: list[str] = []
+    # The section slug of the page being shown, and whether the role may open it.
+    section: str = ""
+    section_allowed: bool = True
+
+    def _session_token(self) -> str | None:
+        try:
+            cookie = SimpleCookie(self.router.headers.cookie or "")
+        except CookieError:
+            return None
+        morsel = cookie.get(auth.SESSION_COOKIE)
+        return morsel.value if morsel else None
+
+    def _session_info(self) -> SessionInfo | None:
+        with session_scope() as session:
+            return auth.resolve_session(session, token=self._session_token())
+
+    def _remember(self, info: SessionInfo) -> None:
+        self.signed_in = True
+        self.user_name = info.user_name
+        self.user_email = info.email
+        self.business_name = info.business_name
+        self.role = str(info.role)
+        self.allowed_sections = [s for s in SECTION_PERMISSIONS if info.actor.can_open(s)]
+
+    def _forget(self) -> None:
+        self.signed_in = False
+        self.user_name = self.user_email = self.business_name = self.role = ""
+        self.allowed_sections = []
+
+    def current_actor(self) -> Actor | None:
+        """The signed-in actor, re-read from the session store (None when signed out)."""
+        info = self._session_info()
+        if info is None:
+            self._forget()
+            return None
+        self._remember(info)
+        return info.actor
+
+    def _login_redirect(self) -> rx.event.EventSpec:
+        url = self.router.url
+        target = url.path + (f"?{url.query}" if url.query else "")
+        return rx.redirect(f"/login?next={quote(target or '/', safe='')}")
+
+    def _enter(self, section: str) -> Actor | None:
+        """Mark `section` as shown; the actor if signed in and allowed to open it."""
+        actor = self.current_actor()
+        self.section = section
+        self.section_allowed = actor is not None and actor.can_open(section)
+        return actor if self.section_allowed else None
+
+    @rx.event
+    def open_section(self, section: str):
+        """Check the session (else go to /login) and whether the role may open `section`."""
+        self._enter(section)
+        return None if self.signed_in else self._login_redirect()
+
+    @rx.event
+    def logout(self):
+        """End this browser's session and show the login page."""
+        with session_scope() as session:
+            auth.end_session(session, token=self._session_token())
+        self._forget()
+        return hard_redirect("/api/auth/logout")
