@@ -14,8 +14,15 @@ config = rx.Config(
     frontend_port=settings.port,
     backend_port=settings.port,
     backend_host=settings.host,
+    # The browser reaches the websocket where customers reach BizBot (PUBLIC_URL).
+    api_url=settings.public_url,
     # The supervisor hands the live Redis URL over; Reflex keeps page state there.
     redis_url=os.environ.get("REFLEX_REDIS_URL") or None,
     show_built_with_reflex=False,
-    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(accent_color="teal", gray_color="slate", radius="medium")
+        )
+    ],
+    disable_plugins=[rx.plugins.SitemapPlugin],
 )

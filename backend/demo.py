@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from backend.auth import repository as auth_repo
 from backend.auth import service as auth
+from backend.auth.passwords import hash_password
 from backend.core.config import settings
 from backend.models.tenants import Role, User
 from backend.tenants import repository as tenants_repo
@@ -35,7 +36,7 @@ class DemoSeed:
 def _ensure_user(session: Session, *, business_id: int, email: str, name: str, role: Role) -> User:
     user = auth_repo.find_user_by_login_email(session, email=email)
     if user is None:
-        user = User(email=email, name=name, password_hash="!")
+        user = User(email=email, name=name, password_hash=hash_password(settings.demo_password))
         session.add(user)
         session.flush()
     if tenants_repo.get_membership(session, business_id=business_id, user_id=user.id) is None:
@@ -44,7 +45,7 @@ def _ensure_user(session: Session, *, business_id: int, email: str, name: str, r
 
 
 def seed_demo(session: Session, *, reset_password: bool = True) -> DemoSeed:
-    """Create the demo business, its owner and an agent once; reset their password to DEMO_PASSWORD."""
+    """Create the demo business, owner and agent once; reset their passwords to DEMO_PASSWORD."""
     if settings.is_production:
         raise DemoRefused("The demo business is not created when BIZBOT_ENV=production.")
     business = tenants_repo.find_demo_business(session)
@@ -59,7 +60,7 @@ def seed_demo(session: Session, *, reset_password: bool = True) -> DemoSeed:
         session, business_id=business.id, email=DEMO_AGENT_EMAIL, name="Tom Mwangi",
         role=Role.AGENT,
     )  # fmt: skip
-    if created or reset_password:
+    if reset_password:
         for user in (owner, agent):
             auth.set_password(session, user_id=user.id, password=settings.demo_password)
     return DemoSeed(

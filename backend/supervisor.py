@@ -119,11 +119,12 @@ class Supervisor:
             if self.reflex.poll() is not None:
                 return False
             self.keep_worker_alive()
-            with contextlib.suppress(OSError, ValueError):
-                with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 (our own URL)
-                    report = json.loads(resp.read())
-                    if resp.status == 200 and report.get("worker") == "ok":
-                        return True
+            with (
+                contextlib.suppress(OSError, ValueError),
+                urllib.request.urlopen(url, timeout=5) as resp,  # noqa: S310 (our own URL)
+            ):
+                if resp.status == 200 and json.loads(resp.read()).get("worker") == "ok":
+                    return True
             time.sleep(1)
         return False
 

@@ -22,7 +22,6 @@ settings.check_production()
 
 app = rx.App(
     api_transformer=asgi_app,
-    theme=rx.theme(accent_color="teal", gray_color="slate", radius="medium"),
     head_components=[rx.el.meta(name="color-scheme", content="light")],
 )
 

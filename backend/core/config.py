@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +27,8 @@ class Settings(BaseSettings):
 
     # "development" runs the embedded stack and the demo; "production" refuses unsafe defaults.
     bizbot_env: Literal["development", "production"] = "development"
-    public_url: str = "http://localhost:3000"
+    # Where customers and platforms reach BizBot; defaults to http://localhost:PORT.
+    public_url: str = ""
     host: str = "127.0.0.1"
     port: int = Field(default=3000, ge=1, le=65535)
     secret_key: str = DEFAULT_SECRET_KEY
@@ -44,13 +45,15 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     log_level: str = "INFO"
 
-    @field_validator("public_url")
-    @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            msg = f"PUBLIC_URL must start with http:// or https:// (got {value!r})"
+    @model_validator(mode="after")
+    def _public_url(self) -> Settings:
+        if not self.public_url:
+            self.public_url = f"http://localhost:{self.port}"
+        if not self.public_url.startswith(("http://", "https://")):
+            msg = f"PUBLIC_URL must start with http:// or https:// (got {self.public_url!r})"
             raise ValueError(msg)
-        return value.rstrip("/")
+        self.public_url = self.public_url.rstrip("/")
+        return self
 
     @property
     def is_production(self) -> bool:

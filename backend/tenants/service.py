@@ -48,7 +48,7 @@ class Member:
 
 
 def _unique_slug(session: Session, name: str) -> str:
-    base = slugify(name, max_length=60) or "business"
+    base = slugify(name, max_length=60, replacements=[["'", ""], ["\u2019", ""]]) or "business"
     slug = base
     while repo.slug_taken(session, slug=slug):
         slug = f"{base}-{secrets.token_hex(3)}"
