@@ -28,8 +28,10 @@ def test_demo_seed_is_idempotent_and_resets_the_password():
     first = json.loads(cli("demo", "seed", DEMO_PASSWORD="first-pass-123").stdout)
     second = json.loads(cli("demo", "seed", DEMO_PASSWORD="second-pass-456").stdout)
     assert first["business_id"] == second["business_id"]
-    assert first["created"] is True and second["created"] is False
-    assert second["email"] == settings.demo_email and second["password"] == "second-pass-456"
+    assert first["created"] is True
+    assert second["created"] is False
+    assert second["email"] == settings.demo_email
+    assert second["password"] == "second-pass-456"
     from backend.auth import service as auth
 
     with session_scope() as session:
@@ -49,11 +51,13 @@ def test_user_create_prints_its_id_and_explains_bad_input():
     owner = cli("user", "create", "--email", "kim@example.com", "--name", "Kim",
                 "--password", "plum orbit canyon 7", "--business-name", "Kim's Shop")  # fmt: skip
     created = json.loads(owner.stdout)
-    assert created["role"] == "owner" and created["id"] > 0
+    assert created["role"] == "owner"
+    assert created["id"] > 0
     agent = cli("user", "create", "--email", "lee@example.com", "--name", "Lee",
                 "--password", "plum orbit canyon 8", "--business", str(created["business_id"]),
                 "--role", "agent")  # fmt: skip
     assert json.loads(agent.stdout)["role"] == "agent"
     again = cli("user", "create", "--email", "KIM@example.com", "--name", "Kim",
                 "--password", "plum orbit canyon 7", "--business-name", "Dup")  # fmt: skip
-    assert again.returncode == 1 and "already exists" in again.stderr
+    assert again.returncode == 1
+    assert "already exists" in again.stderr

@@ -35,9 +35,11 @@ def test_ticket_sets_an_httponly_cookie_and_goes_on(client, ticket):
     ticket = auth.LoginTicket(user_id=ticket.user_id, business_id=_business_of(ticket))
     code = auth.issue_login_ticket(ticket)
     resp = client.get("/api/auth/session", params={"ticket": code, "next": "/settings"})
-    assert resp.status_code == 303 and resp.headers["location"] == "/settings"
+    assert resp.status_code == 303
+    assert resp.headers["location"] == "/settings"
     cookie = resp.headers["set-cookie"]
-    assert cookie.startswith(f"{auth.SESSION_COOKIE}=") and "HttpOnly" in cookie
+    assert cookie.startswith(f"{auth.SESSION_COOKIE}=")
+    assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
     token = resp.cookies[auth.SESSION_COOKIE]
     with session_scope() as session:
@@ -48,7 +50,8 @@ def test_ticket_sets_an_httponly_cookie_and_goes_on(client, ticket):
 
     client.cookies.set(auth.SESSION_COOKIE, token)
     out = client.get("/api/auth/logout")
-    assert out.status_code == 303 and out.headers["location"] == "/login"
+    assert out.status_code == 303
+    assert out.headers["location"] == "/login"
     assert f'{auth.SESSION_COOKIE}=""' in out.headers["set-cookie"]
     with session_scope() as session:
         assert auth.resolve_session(session, token=token) is None

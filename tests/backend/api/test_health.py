@@ -23,7 +23,8 @@ def test_no_worker_means_503_with_the_reason(client):
     resp = client.get("/api/health")
     assert resp.status_code == 503
     body = resp.json()
-    assert body["database"] == "ok" and body["redis"] == "ok"
+    assert body["database"] == "ok"
+    assert body["redis"] == "ok"
     assert "no RQ worker" in body["worker"]
 
 

@@ -28,9 +28,11 @@ def test_sign_up_creates_business_and_owner(db):
     )
     business = db.get(Business, result.business_id)
     user = db.get(User, result.user_id)
-    assert business.name == "Mama's Kitchen" and business.slug == "mamas-kitchen"
+    assert business.name == "Mama's Kitchen"
+    assert business.slug == "mamas-kitchen"
     assert user.email == "Ada@example.com"  # domain lower-cased, local part kept
-    assert user.password_hash.startswith("$argon2id$") and GOOD not in user.password_hash
+    assert user.password_hash.startswith("$argon2id$")
+    assert GOOD not in user.password_hash
     role = auth.membership_role(db, business_id=business.id, user_id=user.id)
     assert role == Role.OWNER
 
@@ -103,7 +105,8 @@ def test_session_resolves_to_user_business_and_role(db):
     info = auth.resolve_session(db, token=token)
     assert (info.user_id, info.user_name, info.role) == (user.id, "Tom", Role.AGENT)
     row = db.exec(select(UserSession).where(UserSession.user_id == user.id)).one()
-    assert row.token_hash == hash_token(token) and token not in row.token_hash
+    assert row.token_hash == hash_token(token)
+    assert token not in row.token_hash
 
 
 def test_logout_revokes_the_session(db):

@@ -26,7 +26,8 @@ def test_production_needs_external_services():
 def test_development_keeps_a_random_secret_key_in_data(tmp_path):
     s = Settings(secret_key=DEFAULT_SECRET_KEY, data_dir=tmp_path)
     key = s.effective_secret_key
-    assert len(key) >= 48 and key != DEFAULT_SECRET_KEY
+    assert len(key) >= 48
+    assert key != DEFAULT_SECRET_KEY
     assert Settings(secret_key=DEFAULT_SECRET_KEY, data_dir=tmp_path).effective_secret_key == key
 
 
@@ -43,5 +44,6 @@ def test_a_taken_port_is_named_with_the_fix():
         sock.listen()
         port = sock.getsockname()[1]
         problem = port_problem("127.0.0.1", port)
-    assert f"Port {port}" in problem and f"PORT={port + 1} make run" in problem
+    assert f"Port {port}" in problem
+    assert f"PORT={port + 1} make run" in problem
     assert port_problem("127.0.0.1", port) is None

@@ -47,7 +47,8 @@ def test_team_list_is_for_owners_and_admins_and_stays_in_the_business(db):
     make_user(db, business=business, role=Role.AGENT, name="Tom")
     other_admin, _ = actor_for(db, role=Role.ADMIN)
     names = [m.name for m in tenants.list_members(db, actor=admin)]
-    assert len(names) == 2 and "Tom" in names
+    assert len(names) == 2
+    assert "Tom" in names
     assert "Tom" not in [m.name for m in tenants.list_members(db, actor=other_admin)]
     agent, _ = actor_for(db, role=Role.AGENT, business=business)
     with pytest.raises(PermissionDenied):
