@@ -15,7 +15,7 @@ from backend.tenants import repository as tenants_repo
 from backend.tenants import service as tenants
 
 DEMO_BUSINESS_NAME = "Sunrise Bakery (demo)"
-DEMO_AGENT_EMAIL = "agent@demo.bizbot.local"
+DEMO_AGENT_EMAIL = "agent@sunrise-bakery.example"
 
 
 class DemoRefused(RuntimeError):

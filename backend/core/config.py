@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     data_dir: Path = PROJECT_ROOT / "data"
     allow_signup: bool = True
-    demo_email: str = "owner@demo.bizbot.local"
+    demo_email: str = "owner@sunrise-bakery.example"
     demo_password: str = "bizbot-demo"  # noqa: S105 (documented demo login)
     session_days: int = Field(default=14, ge=1)
     session_idle_hours: int = Field(default=72, ge=1)
