@@ -22,7 +22,10 @@ settings.check_production()
 
 app = rx.App(
     api_transformer=asgi_app,
-    head_components=[rx.el.meta(name="color-scheme", content="light")],
+    head_components=[
+        rx.el.meta(name="color-scheme", content="light"),
+        rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
+    ],
 )
 
 
