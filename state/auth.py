@@ -8,12 +8,13 @@ import reflex as rx
 
 from backend.api.auth_routes import safe_next
 from backend.auth import service as auth
+from backend.auth.schemas import LoginTicket
 from backend.core.config import settings
 from backend.core.db import session_scope
 from state.base import BaseState, hard_redirect
 
 
-def _ticket_url(ticket, next_path: str) -> str:
+def _ticket_url(ticket: LoginTicket, next_path: str | None) -> str:
     code = auth.issue_login_ticket(ticket)
     return f"/api/auth/session?ticket={quote(code)}&next={quote(safe_next(next_path), safe='')}"
 
@@ -88,5 +89,5 @@ class SignupState(BaseState):
             self.errors = {exc.field or "form": exc.message}
             return None
         self.submitting = True
-        ticket = auth.LoginTicket(user_id=result.user_id, business_id=result.business_id)
+        ticket = LoginTicket(user_id=result.user_id, business_id=result.business_id)
         return hard_redirect(_ticket_url(ticket, "/onboarding"))

@@ -84,7 +84,10 @@ def sign_up(
     if not business_name.strip():
         raise AuthError("Enter your business's name.", field="business_name")
     email = _check_new_account(session, email=email, name=name, password=password)
-    business = tenants.create_business(session, name=business_name)
+    try:
+        business = tenants.create_business(session, name=business_name)
+    except tenants.BusinessError as exc:
+        raise AuthError(exc.message, field="business_name") from exc
     user = _add_user(session, email=email, name=name, password=password)
     tenants.add_member(session, business_id=business.id, user_id=user.id, role=Role.OWNER)
     return SignupResult(business_id=business.id, user_id=user.id)

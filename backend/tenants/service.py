@@ -13,8 +13,6 @@ from backend.auth.permissions import Actor, Permission
 from backend.models.tenants import Business, Membership, Role
 from backend.tenants import repository as repo
 
-DEMO_BUSINESS_NAME = "Sunrise Bakery (demo)"
-
 
 class BusinessError(ValueError):
     """Bad input for a business's profile; `field` names the form field."""

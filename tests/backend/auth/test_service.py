@@ -41,6 +41,7 @@ def test_sign_up_creates_business_and_owner(db):
     ("fields", "field", "words"),
     [
         ({"business_name": "  "}, "business_name", "business"),
+        ({"business_name": "x" * 121}, "business_name", "under 120"),
         ({"name": ""}, "name", "name"),
         ({"email": "not-an-email"}, "email", "valid email"),
         ({"password": "short"}, "password", "at least 8"),
