@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
@@ -23,35 +21,3 @@ def get_user(session: Session, *, user_id: int) -> User | None:
 def find_session_by_token_hash(session: Session, *, token_hash: str) -> UserSession | None:
     """The session whose cookie token hashes to `token_hash` (finds the tenant)."""
     return session.exec(select(UserSession).where(UserSession.token_hash == token_hash)).first()
-
-
-def list_active_sessions(
-    session: Session, *, business_id: int, user_id: int, now: datetime
-) -> list[UserSession]:
-    """The user's live sessions in this business, most recently seen first."""
-    return list(
-        session.exec(
-            select(UserSession)
-            .where(
-                UserSession.business_id == business_id,
-                UserSession.user_id == user_id,
-                UserSession.revoked_at.is_(None),
-                UserSession.expires_at > now,
-            )
-            .order_by(UserSession.last_seen_at.desc().nulls_last())
-        ).all()
-    )
-
-
-def revoke_user_sessions(
-    session: Session, *, user_id: int, now: datetime, except_id: int | None = None
-) -> int:
-    """Revoke every live session of a user (all businesses), optionally keeping one."""
-    stmt = (
-        sa.update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    if except_id is not None:
-        stmt = stmt.where(UserSession.id != except_id)
-    return session.execute(stmt).rowcount
