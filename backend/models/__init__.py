@@ -1,7 +1,7 @@
 """Every table of BizBot; importing this package registers the whole metadata."""
 
 from backend.models.ads import AdAsset, AdAssetKind, AdAssetStatus, AdPlatform
-from backend.models.ai import AIRule
+from backend.models.ai import AIRule, AIUsage
 from backend.models.base import Table
 from backend.models.channels import (
     ChannelIntegration,
@@ -55,6 +55,7 @@ from backend.models.tenants import Business, Membership, Role, TwoFactor, User, 
 
 __all__ = [
     "AIRule",
+    "AIUsage",
     "APIKey",
     "AdAsset",
     "AdAssetKind",

@@ -26,3 +26,21 @@ class AIRule(Table, table=True):
     # Takes effect only when an LLM endpoint is configured; otherwise answers are extractive.
     use_llm: bool = Field(default=True)
     extra_instructions: str | None = Field(default=None, sa_type=sa.Text)
+    # After this many AI replies in one conversation the customer is offered a human (0: never).
+    max_ai_turns: int = Field(default=8)
+    # Tokens per calendar month for the LLM; when spent, answers fall back to extractive.
+    monthly_token_budget: int | None = Field(default=None)
+
+
+class AIUsage(Table, table=True):
+    """Tokens the business's AI used with the LLM in one calendar month (cost control)."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("business_id", "month", name="uq_aiusage_business_month"),
+    )
+
+    business_id: int = Field(foreign_key="business.id", ondelete="CASCADE")
+    month: str = Field(max_length=7)  # "YYYY-MM"
+    prompt_tokens: int = Field(default=0)
+    completion_tokens: int = Field(default=0)
+    requests: int = Field(default=0)

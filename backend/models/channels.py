@@ -67,11 +67,15 @@ class InboundEvent(Table, table=True):
             "channel_integration_id", "external_id", name="uq_inboundevent_integration_external"
         ),
         sa.Index("ix_inboundevent_status_created", "status", "created_at"),
+        # Events of one sender are processed in order: found by this key.
+        sa.Index("ix_inboundevent_sender", "channel_integration_id", "sender_external_id"),
     )
 
     business_id: int = business_fk()
     channel_integration_id: int = Field(foreign_key="channelintegration.id", ondelete="CASCADE")
     external_id: str = Field(max_length=255)
+    # Who sent it on the channel (phone, chat id, visitor token): orders a customer's events.
+    sender_external_id: str | None = Field(default=None, max_length=255)
     kind: str = enum_field(InboundEventKind.MESSAGE)
     payload: dict = json_field()
     provider_timestamp: datetime | None = tz_field()

@@ -99,6 +99,9 @@ class Conversation(Table, table=True):
     resolved_at: datetime | None = tz_field()
     csat_score: int | None = Field(default=None)
     csat_comment: str | None = Field(default=None, sa_type=sa.Text)
+    # The AI's running summary of older turns (its memory beyond the last few messages).
+    summary: str | None = Field(default=None, sa_type=sa.Text)
+    ai_turns: int = Field(default=0)
 
 
 class Message(Table, table=True):

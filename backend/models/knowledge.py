@@ -27,13 +27,25 @@ class KnowledgeSourceKind(StrEnum):
 class KnowledgeSourceStatus(StrEnum):
     """Whether a source has been chunked and embedded."""
 
-    PENDING = "pending"
+    PENDING = "pending"  # queued for embedding
+    EMBEDDING = "embedding"
     READY = "ready"
     FAILED = "failed"
 
 
 class KnowledgeSource(Table, table=True):
     """One thing the business taught the AI: an FAQ, a text, an uploaded file, a web page."""
+
+    __table_args__ = (
+        # An imported row's own id: re-importing the file updates that entry, never duplicates.
+        sa.Index(
+            "uq_knowledgesource_business_external",
+            "business_id",
+            "external_id",
+            unique=True,
+            postgresql_where=sa.text("external_id IS NOT NULL"),
+        ),
+    )
 
     business_id: int = business_fk()
     kind: str = enum_field(...)
@@ -53,6 +65,14 @@ class KnowledgeSource(Table, table=True):
     error: str | None = Field(default=None, sa_type=sa.Text)
     chunk_count: int = Field(default=0)
     is_enabled: bool = Field(default=True)
+    external_id: str | None = Field(default=None, max_length=255)
+    category: str | None = Field(default=None, max_length=120)
+    # The entry's language (ISO 639-1); entries sharing a group_key translate one another.
+    language: str | None = Field(default=None, max_length=16)
+    group_key: str | None = Field(default=None, max_length=255, index=True)
+    # Embedding progress while status is "embedding": done of total chunks.
+    progress_done: int = Field(default=0)
+    progress_total: int = Field(default=0)
 
 
 class KnowledgeChunk(Table, table=True):
