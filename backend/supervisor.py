@@ -52,6 +52,7 @@ class Supervisor:
     def __init__(self) -> None:
         self.redis = None
         self.worker: subprocess.Popen | None = None
+        self.scheduler: subprocess.Popen | None = None
         self.reflex: subprocess.Popen | None = None
         self.stopping = False
         self.worker_restarts = 0
@@ -96,6 +97,11 @@ class Supervisor:
     def start_worker(self, env: dict[str, str]) -> None:
         self.worker = subprocess.Popen(
             [sys.executable, "-m", "backend.worker"], env=env, cwd=PROJECT_ROOT
+        )
+
+    def start_scheduler(self, env: dict[str, str]) -> None:
+        self.scheduler = subprocess.Popen(
+            [sys.executable, "-m", "backend.scheduler"], env=env, cwd=PROJECT_ROOT
         )
 
     def start_reflex(self, env: dict[str, str]) -> None:
@@ -144,9 +150,10 @@ class Supervisor:
         if self.reflex and self.reflex.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.reflex.pid, signal.SIGTERM)
-        if self.worker and self.worker.poll() is None:
-            self.worker.send_signal(signal.SIGTERM)  # RQ finishes the current job first.
-        for proc, grace in ((self.reflex, 15), (self.worker, 30)):
+        for proc in (self.worker, self.scheduler):
+            if proc and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)  # RQ finishes the current job first.
+        for proc, grace in ((self.reflex, 15), (self.worker, 30), (self.scheduler, 10)):
             if proc is None:
                 continue
             try:
@@ -184,6 +191,7 @@ class Supervisor:
             self.seed_demo()
         self.worker_env = self.child_env(database_url, redis_url)
         self.start_worker(self.worker_env)
+        self.start_scheduler(self.worker_env)
         say("building and starting the web app (the first start takes a few minutes) …")
         self.start_reflex(self.worker_env)
         if not self.wait_until_healthy():

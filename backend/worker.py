@@ -6,6 +6,7 @@ asyncio loop per worker (see ARCHITECTURE.md); a job's exception never stops the
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 
@@ -17,12 +18,24 @@ from backend.core.redis import get_redis
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Work the named queues (all of them by default) until SIGTERM/SIGINT."""
-    names = (argv if argv is not None else sys.argv[1:]) or list(QUEUE_NAMES)
+    """Work the named queues (all by default) until SIGTERM/SIGINT, or until empty (--burst)."""
+    parser = argparse.ArgumentParser(prog="python -m backend.worker")
+    parser.add_argument(
+        "queues",
+        nargs="*",
+        choices=[*QUEUE_NAMES, []],
+        metavar="QUEUE",
+        help=f"queues to work, in priority order (default: {' '.join(QUEUE_NAMES)})",
+    )
+    parser.add_argument("--burst", action="store_true", help="stop when the queues are empty")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
     settings.check_production()
-    worker = SimpleWorker([get_queue(n) for n in names], connection=get_redis())
-    worker.work(with_scheduler=True, logging_level=settings.log_level)
+    import backend.live  # noqa: F401  (registers the live-push listener)
+
+    queues = [get_queue(n) for n in (args.queues or QUEUE_NAMES)]
+    worker = SimpleWorker(queues, connection=get_redis())
+    worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.log_level)
     return 0
 
 

@@ -6,6 +6,7 @@ import reflex as rx
 
 from backend.api import asgi_app
 from backend.core.config import settings
+from bizbot_app.pages.knowledge import knowledge_page
 from bizbot_app.pages.login import login_page
 from bizbot_app.pages.overview import onboarding_page, overview_page
 from bizbot_app.pages.sections import PLACEHOLDER_SLUGS, placeholder_page
@@ -15,6 +16,7 @@ from bizbot_app.pages.users import users_page
 from bizbot_app.sections import BY_SLUG
 from state.auth import LoginState, SignupState
 from state.base import BaseState
+from state.knowledge import KnowledgeState
 from state.overview import OnboardingState, OverviewState
 from state.team import SettingsState, TeamState
 
@@ -41,6 +43,9 @@ app.add_page(
 )
 app.add_page(settings_page, route="/settings", title=_title("settings"), on_load=SettingsState.load)
 app.add_page(users_page, route="/users", title=_title("users"), on_load=TeamState.load)
+app.add_page(
+    knowledge_page, route="/knowledge", title=_title("knowledge"), on_load=KnowledgeState.load
+)
 for _slug in PLACEHOLDER_SLUGS:
     app.add_page(
         placeholder_page(_slug),

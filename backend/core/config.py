@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_api_key: str | None = None
     llm_model: str = "gpt-4o-mini"
+    # An OpenAI-compatible embeddings endpoint (384 dimensions) instead of the bundled model.
+    embeddings_base_url: str | None = None
+    embeddings_api_key: str | None = None
+    embeddings_model: str = "multilingual-e5-small"
     log_level: str = "INFO"
 
     @model_validator(mode="after")

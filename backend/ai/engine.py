@@ -1,0 +1,122 @@
+"""The AI engine: language → rules → retrieval → answer → decision → summary, for one message."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from sqlmodel import Session
+
+from backend.ai import answer as answering
+from backend.ai import decision as deciding
+from backend.ai import language as lang
+from backend.ai import llm, retrieval, service, usage
+from backend.ai.rules import RulesView, is_open, normalize
+from backend.ai.schemas import AIDecision, EngineInput, HandoffReason
+
+log = logging.getLogger(__name__)
+
+# A follow-up this short ("and on Sundays?") is searched together with the previous question.
+FOLLOW_UP_WORDS = 4
+MAX_SUMMARY_CHARS = 600
+_SUMMARY_NOTES = {
+    HandoffReason.CUSTOMER_REQUEST: "Asked for a person.",
+    HandoffReason.KEYWORD: "Used a word the business always hands over.",
+    HandoffReason.BLOCKED_TOPIC: "Asked about a topic the assistant may not discuss.",
+    HandoffReason.MAX_TURNS: "Reached the assistant's turn limit.",
+    HandoffReason.LOW_CONFIDENCE: "Asked something the knowledge does not answer.",
+}
+
+
+def _query(inp: EngineInput) -> str:
+    """What to search for: the message, with the previous question when it is a short follow-up."""
+    if len(normalize(inp.message).split()) > FOLLOW_UP_WORDS:
+        return inp.message
+    earlier = [t.text for t in inp.history if t.role == "customer" and t.text.strip()]
+    return f"{earlier[-1]}\n{inp.message}" if earlier else inp.message
+
+
+def _offline_summary(previous: str | None, note: str | None) -> str | None:
+    """The running summary without an LLM: the previous one plus one short English note."""
+    previous = (previous or "").strip()
+    if not note or note in previous:
+        return previous or None
+    summary = f"{previous} {note}".strip()
+    if len(summary) > MAX_SUMMARY_CHARS:
+        # Drop the oldest notes; the newest matter most to whoever takes over.
+        summary = summary[-MAX_SUMMARY_CHARS:]
+        summary = summary[summary.find(". ") + 2 :] if ". " in summary else summary
+    return summary
+
+
+def _answer(
+    session: Session,
+    *,
+    inp: EngineInput,
+    rules: RulesView,
+    language: str,
+    retrieve: retrieval.Retriever,
+) -> answering.Answer:
+    """Retrieve, then answer with the LLM when allowed and affordable, else extractively."""
+    chunks = retrieve(_query(inp), retrieval.TOP_K)
+    if (
+        rules.use_llm
+        and llm.configured()
+        and usage.budget_left(
+            session, business_id=inp.business_id, budget=rules.monthly_token_budget, now=inp.now
+        )
+    ):
+        try:
+            result = answering.answer_with_llm(
+                rules=rules, chunks=chunks, language=language, message=inp.message,
+                history=inp.history, summary=inp.summary,
+            )  # fmt: skip
+        except llm.LLMError:
+            log.warning("LLM unavailable for business %s; answering offline", inp.business_id,
+                        exc_info=True)  # fmt: skip
+        else:
+            usage.record(
+                session, business_id=inp.business_id, prompt_tokens=result.prompt_tokens,
+                completion_tokens=result.completion_tokens, now=inp.now,
+            )  # fmt: skip
+            return result
+    return answering.answer_offline(
+        chunks, language=language, default_language=rules.default_language
+    )
+
+
+def reply(
+    session: Session, *, inp: EngineInput, retrieve: retrieval.Retriever | None = None
+) -> AIDecision:
+    """Decide what to tell the customer about `inp.message`: an answer or a handover."""
+    # `retrieve(query, k)` defaults to the business's hybrid search; LLM tokens are recorded
+    # in `session`, which the caller commits.
+    rules = service.rules_for(session, business_id=inp.business_id)
+    language = lang.choose(
+        inp.message,
+        conversation_language=inp.conversation_language,
+        default_language=rules.default_language,
+    )
+    if rules.languages and language not in rules.languages:
+        language = rules.default_language
+    decision = deciding.before_answering(
+        inp.message, rules=rules, language=language, ai_turns=inp.ai_turns
+    )
+    summary: str | None = None
+    topic: str | None = None
+    if decision is None:
+        retrieve = retrieve or retrieval.default_retriever(session, business_id=inp.business_id)
+        result = _answer(session, inp=inp, rules=rules, language=language, retrieve=retrieve)
+        decision = deciding.decide(result, rules=rules, language=language)
+        decision = deciding.offer_human(decision, rules=rules, ai_turns=inp.ai_turns)
+        summary, topic = result.summary, result.topic
+    if decision.handoff_reason is not None:
+        note = _SUMMARY_NOTES[decision.handoff_reason]
+    elif topic:
+        note = f"Asked about: {topic}."
+    else:
+        note = None
+    decision = replace(decision, summary=summary or _offline_summary(inp.summary, note))
+    if not is_open(rules, inp.now):
+        decision = deciding.out_of_hours(decision, rules=rules)
+    return decision

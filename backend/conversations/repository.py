@@ -1,0 +1,234 @@
+"""All SQL of the conversation pipeline: events, contacts, conversations, messages, outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Session, select
+
+from backend.models.channels import InboundEvent
+from backend.models.contacts import Contact, ContactChannelIdentity
+from backend.models.conversations import Conversation, Message, Outbox
+
+# Events that are stored but not finished: the sweep re-enqueues these.
+UNFINISHED = ("pending", "processing")
+
+
+def insert_inbound_event(session: Session, **values: Any) -> int | None:
+    """Store an event once: the new row's id, or None when (integration, external id) exists."""
+    stmt = (
+        insert(InboundEvent)
+        .values(**values)
+        .on_conflict_do_nothing(constraint="uq_inboundevent_integration_external")
+        .returning(InboundEvent.id)
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def get_event_for_job(session: Session, *, event_id: int) -> InboundEvent | None:
+    """The event a job names by id (this lookup finds the tenant)."""
+    return session.get(InboundEvent, event_id)
+
+
+def count_attempt(session: Session, *, event_id: int) -> int:
+    """Mark the event as being processed and count the attempt; returns the attempt number."""
+    return session.execute(
+        sa.update(InboundEvent)
+        .where(InboundEvent.id == event_id)
+        .values(status="processing", attempts=InboundEvent.attempts + 1, updated_at=sa.func.now())
+        .returning(InboundEvent.attempts)
+    ).scalar_one()
+
+
+def lock_sender(session: Session, *, integration_id: int, sender: str) -> None:
+    """Serialise work on one sender's events across workers until this transaction ends."""
+    session.execute(
+        sa.select(
+            sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"{integration_id}:{sender}", 0))
+        )
+    )
+
+
+def unfinished_events_of_sender(
+    session: Session, *, business_id: int, integration_id: int, sender: str | None
+) -> list[InboundEvent]:
+    """The sender's stored but unfinished events, in the order the customer sent them."""
+    order = sa.func.coalesce(InboundEvent.provider_timestamp, InboundEvent.created_at)
+    return list(
+        session.exec(
+            select(InboundEvent)
+            .where(
+                InboundEvent.business_id == business_id,
+                InboundEvent.channel_integration_id == integration_id,
+                InboundEvent.sender_external_id == sender,
+                InboundEvent.status.in_(UNFINISHED),
+            )
+            .order_by(order, InboundEvent.id)
+        ).all()
+    )
+
+
+def find_contact_identity(
+    session: Session, *, business_id: int, integration_id: int, external_user_id: str
+) -> ContactChannelIdentity | None:
+    """How a channel user is known to the business."""
+    return session.exec(
+        select(ContactChannelIdentity).where(
+            ContactChannelIdentity.business_id == business_id,
+            ContactChannelIdentity.channel_integration_id == integration_id,
+            ContactChannelIdentity.external_user_id == external_user_id,
+        )
+    ).first()
+
+
+def find_identity_of_contact(
+    session: Session, *, business_id: int, contact_id: int, integration_id: int
+) -> ContactChannelIdentity | None:
+    """The contact's id on a channel (where replies are sent)."""
+    return session.exec(
+        select(ContactChannelIdentity).where(
+            ContactChannelIdentity.business_id == business_id,
+            ContactChannelIdentity.contact_id == contact_id,
+            ContactChannelIdentity.channel_integration_id == integration_id,
+        )
+    ).first()
+
+
+def get_contact(session: Session, *, business_id: int, contact_id: int) -> Contact | None:
+    """The business's contact with this id."""
+    return session.exec(
+        select(Contact).where(Contact.business_id == business_id, Contact.id == contact_id)
+    ).first()
+
+
+def find_open_conversation(
+    session: Session, *, business_id: int, contact_id: int, integration_id: int
+) -> Conversation | None:
+    """The contact's conversation on this channel that is not resolved, newest first."""
+    return session.exec(
+        select(Conversation)
+        .where(
+            Conversation.business_id == business_id,
+            Conversation.contact_id == contact_id,
+            Conversation.channel_integration_id == integration_id,
+            Conversation.status != "resolved",
+        )
+        .order_by(Conversation.id.desc())
+        .with_for_update()
+    ).first()
+
+
+def get_conversation(
+    session: Session, *, business_id: int, conversation_id: int
+) -> Conversation | None:
+    """The business's conversation with this id."""
+    return session.exec(
+        select(Conversation).where(
+            Conversation.business_id == business_id, Conversation.id == conversation_id
+        )
+    ).first()
+
+
+def insert_message(session: Session, **values: Any) -> int | None:
+    """Store a message; None when one already exists for the same inbound event."""
+    stmt = (
+        insert(Message)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["inbound_event_id"])
+        .returning(Message.id)
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def get_message(session: Session, *, business_id: int, message_id: int) -> Message | None:
+    """The business's message with this id."""
+    return session.exec(
+        select(Message).where(Message.business_id == business_id, Message.id == message_id)
+    ).first()
+
+
+def find_message_by_external_id(
+    session: Session, *, business_id: int, integration_id: int, external_id: str
+) -> Message | None:
+    """Our outbound message the channel knows as `external_id` (for delivery updates)."""
+    return session.exec(
+        select(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Message.business_id == business_id,
+            Conversation.channel_integration_id == integration_id,
+            Message.external_id == external_id,
+        )
+    ).first()
+
+
+def recent_messages(
+    session: Session, *, business_id: int, conversation_id: int, before_id: int, limit: int
+) -> list[Message]:
+    """The conversation's last `limit` public messages before `before_id`, oldest first."""
+    rows = session.exec(
+        select(Message)
+        .where(
+            Message.business_id == business_id,
+            Message.conversation_id == conversation_id,
+            Message.id < before_id,
+            Message.is_private_note.is_(False),
+        )
+        .order_by(Message.id.desc())
+        .limit(limit)
+    ).all()
+    return list(reversed(rows))
+
+
+def list_messages(session: Session, *, business_id: int, conversation_id: int) -> list[Message]:
+    """Every message of a conversation, oldest first."""
+    return list(
+        session.exec(
+            select(Message)
+            .where(Message.business_id == business_id, Message.conversation_id == conversation_id)
+            .order_by(Message.id)
+        ).all()
+    )
+
+
+def get_outbox_for_job(session: Session, *, outbox_id: int) -> Outbox | None:
+    """The outbox row a job names, locked; None if another worker holds it (finds the tenant)."""
+    return session.exec(
+        select(Outbox).where(Outbox.id == outbox_id).with_for_update(skip_locked=True)
+    ).first()
+
+
+def stale_event_ids(
+    session: Session, *, older_than: datetime, max_attempts: int, limit: int
+) -> list[int]:
+    """Unfinished events untouched since `older_than` (a sweep across tenants)."""
+    return list(
+        session.exec(
+            select(InboundEvent.id)
+            .where(
+                InboundEvent.status.in_(UNFINISHED),
+                InboundEvent.updated_at < older_than,
+                InboundEvent.attempts < max_attempts,
+            )
+            .order_by(InboundEvent.id)
+            .limit(limit)
+        ).all()
+    )
+
+
+def stale_outbox_ids(session: Session, *, older_than: datetime, limit: int) -> list[int]:
+    """Outbox rows still pending since `older_than` (a sweep across tenants)."""
+    return list(
+        session.exec(
+            select(Outbox.id)
+            .where(
+                Outbox.status.in_(("pending", "sending")),
+                sa.func.coalesce(Outbox.next_attempt_at, Outbox.updated_at) < older_than,
+            )
+            .order_by(Outbox.id)
+            .limit(limit)
+        ).all()
+    )

@@ -1,0 +1,370 @@
+"""The conversation pipeline: store what comes in once, answer it in order, send what goes out."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from backend import events
+from backend.ai import engine
+from backend.ai.schemas import Action, AIDecision, EngineInput, Turn
+from backend.channels.base import ChannelConfig, ChannelEvent, MessageIn, StatusUpdate
+from backend.conversations import repository as repo
+from backend.core.queue import enqueue_after_commit
+from backend.models.base import utcnow
+from backend.models.channels import InboundEvent
+from backend.models.contacts import Contact, ContactChannelIdentity
+from backend.models.conversations import Conversation, Message, Outbox
+from backend.models.handoff import Handoff
+
+log = logging.getLogger(__name__)
+
+# Text beyond this is not kept in the message (the raw event keeps everything).
+MAX_TEXT_CHARS = 20_000
+HISTORY_TURNS = 10
+PROCESS_INBOUND = "backend.conversations.tasks.process_inbound"
+SEND_OUTBOUND = "backend.conversations.tasks.send_outbound"
+_STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
+_ROLE = {"customer": "customer", "ai": "assistant", "agent": "agent"}
+_AI_ERROR_NOTICE = "Sorry, I can't answer right now. A member of our team will reply shortly."
+
+
+def _payload(event: ChannelEvent) -> dict[str, Any]:
+    data = dataclasses.asdict(event)
+    data.pop("timestamp", None)
+    data["type"] = event.kind
+    return data
+
+
+def receive(session: Session, *, cfg: ChannelConfig, events_in: list[ChannelEvent]) -> list[int]:
+    """The one entry point after a channel verified its request: store each event once.
+
+    Returns the ids of events that were new; each is processed by a job enqueued after the
+    caller commits. A duplicate delivery stores and enqueues nothing.
+    """
+    new_ids: list[int] = []
+    for event in events_in:
+        event_id = repo.insert_inbound_event(
+            session,
+            business_id=cfg.business_id,
+            channel_integration_id=cfg.integration_id,
+            external_id=str(event.external_id)[:255],
+            sender_external_id=getattr(event, "sender_id", None),
+            kind=event.kind,
+            payload=_payload(event),
+            provider_timestamp=event.timestamp,
+            status="pending",
+        )
+        if event_id is not None:
+            new_ids.append(event_id)
+            enqueue_after_commit(session, PROCESS_INBOUND, event_id, queue="inbound")
+    return new_ids
+
+
+def _contact_for(
+    session: Session, *, business_id: int, integration_id: int, sender: str, name: str | None
+) -> Contact:
+    identity = repo.find_contact_identity(
+        session, business_id=business_id, integration_id=integration_id, external_user_id=sender
+    )
+    if identity is not None:
+        contact = repo.get_contact(session, business_id=business_id, contact_id=identity.contact_id)
+        if contact is not None:
+            if name and not contact.name:
+                contact.name = name
+            contact.last_seen_at = utcnow()
+            session.add(contact)
+            return contact
+    contact = Contact(business_id=business_id, name=name, last_seen_at=utcnow())
+    session.add(contact)
+    session.flush()
+    session.add(
+        ContactChannelIdentity(
+            business_id=business_id,
+            contact_id=contact.id,
+            channel_integration_id=integration_id,
+            external_user_id=sender,
+        )
+    )
+    session.flush()
+    return contact
+
+
+def _conversation_for(
+    session: Session, *, business_id: int, integration_id: int, contact: Contact
+) -> tuple[Conversation, bool]:
+    conversation = repo.find_open_conversation(
+        session, business_id=business_id, contact_id=contact.id, integration_id=integration_id
+    )
+    if conversation is not None:
+        return conversation, False
+    conversation = Conversation(
+        business_id=business_id, contact_id=contact.id, channel_integration_id=integration_id
+    )
+    session.add(conversation)
+    session.flush()
+    return conversation, True
+
+
+def _message_in(event: InboundEvent) -> MessageIn:
+    data = dict(event.payload)
+    return MessageIn(
+        external_id=event.external_id,
+        sender_id=event.sender_external_id or data.get("sender_id") or "unknown",
+        text=data.get("text") or "",
+        sender_name=data.get("sender_name"),
+        content_type=data.get("content_type") or "text",
+        attachments=data.get("attachments") or [],
+        timestamp=event.provider_timestamp,
+    )
+
+
+def _problem_with(text: str, content_type: str) -> str | None:
+    if content_type == "text" and not text.strip():
+        return "Empty message: there is nothing to answer."
+    if len(text) > MAX_TEXT_CHARS:
+        return (
+            f"Message too long ({len(text):,} characters): the first {MAX_TEXT_CHARS:,} were "
+            "kept and the AI did not answer; an agent should reply."
+        )
+    return None
+
+
+def record_incoming(
+    session: Session, *, event: InboundEvent
+) -> tuple[Conversation, Message | None]:
+    """Find or create the contact and open conversation and store the message (once)."""
+    incoming = _message_in(event)
+    if event.kind == "unsupported":
+        incoming = dataclasses.replace(
+            incoming,
+            content_type="unsupported",
+            text=event.payload.get("description") or "Unsupported message type",
+        )
+    business_id, integration_id = event.business_id, event.channel_integration_id
+    contact = _contact_for(
+        session, business_id=business_id, integration_id=integration_id,
+        sender=incoming.sender_id, name=incoming.sender_name,
+    )  # fmt: skip
+    conversation, created = _conversation_for(
+        session, business_id=business_id, integration_id=integration_id, contact=contact
+    )
+    problem = _problem_with(incoming.text, incoming.content_type)
+    message_id = repo.insert_message(
+        session,
+        business_id=business_id,
+        conversation_id=conversation.id,
+        direction="inbound",
+        sender_type="customer",
+        text=incoming.text[:MAX_TEXT_CHARS],
+        content_type=incoming.content_type,
+        attachments=incoming.attachments,
+        external_id=incoming.external_id[:255],
+        inbound_event_id=event.id,
+        delivery_status="received",
+        error=problem,
+        ai_sources=[],
+        is_private_note=False,
+        provider_timestamp=incoming.timestamp,
+    )
+    if message_id is None:  # This event's message was stored by an earlier run.
+        return conversation, None
+    now = utcnow()
+    conversation.last_message_at = now
+    conversation.last_customer_message_at = now
+    conversation.unread_count += 1
+    session.add(conversation)
+    session.flush()
+    message = repo.get_message(session, business_id=business_id, message_id=message_id)
+    if created:
+        events.publish(session, "conversation.created", business_id=business_id,
+                       conversation_id=conversation.id, contact_id=contact.id)  # fmt: skip
+    events.publish(session, "message.created", business_id=business_id,
+                   conversation_id=conversation.id, message_id=message_id,
+                   sender_type="customer")  # fmt: skip
+    return conversation, message
+
+
+def _engine_input(session: Session, conversation: Conversation, message: Message) -> EngineInput:
+    history = repo.recent_messages(
+        session, business_id=conversation.business_id, conversation_id=conversation.id,
+        before_id=message.id, limit=HISTORY_TURNS,
+    )  # fmt: skip
+    return EngineInput(
+        business_id=conversation.business_id,
+        message=message.text or "",
+        history=[
+            Turn(role=_ROLE.get(m.sender_type, "customer"), text=m.text)
+            for m in history
+            if m.text and m.sender_type in _ROLE
+        ],
+        summary=conversation.summary,
+        conversation_language=conversation.language,
+        ai_turns=conversation.ai_turns,
+        now=message.provider_timestamp or utcnow(),
+    )
+
+
+def _fallback_decision(language: str | None) -> AIDecision:
+    return AIDecision(
+        action=Action.HANDOFF,
+        text=_AI_ERROR_NOTICE,
+        language=language or "en",
+        confidence=0.0,
+    )
+
+
+def add_outbound(
+    session: Session,
+    *,
+    conversation: Conversation,
+    text: str,
+    sender_type: str,
+    sender_user_id: int | None = None,
+    language: str | None = None,
+    confidence: float | None = None,
+    sources: list[int] | None = None,
+    quick_replies: list[str] | None = None,
+) -> Message:
+    """Store a reply to the customer and queue it for sending on the conversation's channel."""
+    message = Message(
+        business_id=conversation.business_id,
+        conversation_id=conversation.id,
+        direction="outbound",
+        sender_type=sender_type,
+        sender_user_id=sender_user_id,
+        text=text,
+        language=language,
+        delivery_status="queued",
+        ai_confidence=confidence,
+        ai_sources=sources or [],
+        attachments=[{"type": "quick_replies", "options": quick_replies}] if quick_replies else [],
+    )
+    session.add(message)
+    session.flush()
+    conversation.last_message_at = utcnow()
+    session.add(conversation)
+    if conversation.channel_integration_id is not None:
+        outbox = Outbox(
+            business_id=conversation.business_id,
+            message_id=message.id,
+            channel_integration_id=conversation.channel_integration_id,
+        )
+        session.add(outbox)
+        session.flush()
+        enqueue_after_commit(session, SEND_OUTBOUND, outbox.id, queue="outbound")
+    events.publish(session, "message.created", business_id=conversation.business_id,
+                   conversation_id=conversation.id, message_id=message.id,
+                   sender_type=sender_type)  # fmt: skip
+    return message
+
+
+def answer(
+    session: Session, *, conversation: Conversation, message: Message, final_attempt: bool
+) -> Message:
+    """Ask the AI engine about `message`; store its reply and hand over when it decides so.
+
+    On the last attempt an engine failure does not lose the customer: a person is called.
+    """
+    try:
+        decision = engine.reply(session, inp=_engine_input(session, conversation, message))
+    except Exception:
+        if not final_attempt:
+            raise
+        log.exception("AI engine failed on message %s; handing over", message.id)
+        decision = _fallback_decision(conversation.language)
+        reason = "ai_error"
+    else:
+        reason = decision.handoff_reason.value if decision.handoff_reason else None
+    message.language = decision.language
+    session.add(message)
+    reply = add_outbound(
+        session, conversation=conversation, text=decision.text, sender_type="ai",
+        language=decision.language, confidence=decision.confidence,
+        sources=decision.source_chunk_ids, quick_replies=decision.quick_replies,
+    )  # fmt: skip
+    conversation.language = decision.language
+    conversation.summary = decision.summary or conversation.summary
+    conversation.ai_turns += 1
+    if decision.action == Action.HANDOFF:
+        conversation.status = "waiting_for_agent"
+        session.add(
+            Handoff(
+                business_id=conversation.business_id,
+                conversation_id=conversation.id,
+                reason=reason or "low_confidence",
+                requested_by="customer" if reason == "customer_request" else "ai",
+            )
+        )
+        events.publish(session, "handoff.requested", business_id=conversation.business_id,
+                       conversation_id=conversation.id, reason=reason)  # fmt: skip
+    session.add(conversation)
+    session.flush()
+    events.publish(session, "conversation.updated", business_id=conversation.business_id,
+                   conversation_id=conversation.id, status=conversation.status)  # fmt: skip
+    return reply
+
+
+def apply_status(session: Session, *, event: InboundEvent) -> None:
+    """Move one of our messages forward (sent → delivered → read), or mark it failed."""
+    data = event.payload
+    message = repo.find_message_by_external_id(
+        session, business_id=event.business_id, integration_id=event.channel_integration_id,
+        external_id=data.get("message_external_id") or "",
+    )  # fmt: skip
+    if message is None:
+        return
+    status = data.get("status") or ""
+    if status == "failed":
+        message.delivery_status, message.error = "failed", data.get("error") or "failed"
+    elif _STATUS_RANK.get(status, -1) > _STATUS_RANK.get(message.delivery_status, -1):
+        message.delivery_status = status
+    else:
+        return
+    session.add(message)
+    events.publish(session, "message.updated", business_id=event.business_id,
+                   conversation_id=message.conversation_id, message_id=message.id,
+                   delivery_status=message.delivery_status)  # fmt: skip
+
+
+def process_event(session: Session, *, event: InboundEvent, final_attempt: bool) -> None:
+    """Do everything one stored event asks for, then mark it done (in the caller's transaction)."""
+    if event.kind == StatusUpdate.kind:
+        apply_status(session, event=event)
+    elif event.kind in (MessageIn.kind, "unsupported"):
+        conversation, message = record_incoming(session, event=event)
+        if (
+            message is not None
+            and conversation.status == "ai"
+            and message.error is None
+            and message.content_type != "unsupported"
+        ):
+            answer(session, conversation=conversation, message=message, final_attempt=final_attempt)
+    event.status = "done"
+    event.processed_at = utcnow()
+    event.last_error = None
+    session.add(event)
+
+
+def mark_failed(session: Session, *, event_id: int, error: str, final: bool) -> None:
+    """Record why processing an event failed; `final` stops the sweep from retrying it."""
+    event = repo.get_event_for_job(session, event_id=event_id)
+    if event is None or event.status == "done":
+        return
+    event.last_error = error[:2000]
+    event.status = "failed" if final else "pending"
+    session.add(event)
+
+
+def stale_work(
+    session: Session, *, older_than: datetime, max_attempts: int
+) -> tuple[list[int], list[int]]:
+    """Events and outbox rows stored but not finished since `older_than` (for the sweep)."""
+    return (
+        repo.stale_event_ids(session, older_than=older_than, max_attempts=max_attempts, limit=500),
+        repo.stale_outbox_ids(session, older_than=older_than, limit=500),
+    )

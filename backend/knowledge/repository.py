@@ -1,0 +1,438 @@
+"""All SQL of the knowledge domain: sources, their chunks, vector and full-text candidates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
+
+from backend.knowledge.chunking import ChunkDraft
+from backend.models.knowledge import (
+    KnowledgeChunk,
+    KnowledgeSource,
+    KnowledgeSourceKind,
+    KnowledgeSourceStatus,
+)
+from backend.models.tenants import Business
+
+_SIMPLE = sa.literal_column("'simple'::regconfig")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A chunk one retriever found: its id, cosine distance to the query, and text rank."""
+
+    chunk_id: int
+    distance: float
+    text_rank: float = 0.0
+    all_terms: bool = False  # full text: every query term matched (not only some)
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A chunk with its source's fields, as search hands them out."""
+
+    chunk_id: int
+    source_id: int
+    source_title: str
+    source_kind: str
+    external_id: str | None
+    question: str | None
+    content: str
+    language: str | None
+    group_key: str | None
+
+
+# --- sources -------------------------------------------------------------------------------
+
+
+def business_exists(session: Session, *, business_id: int) -> bool:
+    """Whether a business with this id exists (the CLI names a business by id)."""
+    return session.exec(select(Business.id).where(Business.id == business_id)).first() is not None
+
+
+def get_source(session: Session, *, business_id: int, source_id: int) -> KnowledgeSource | None:
+    """The business's source with this id."""
+    return session.exec(
+        select(KnowledgeSource).where(
+            KnowledgeSource.business_id == business_id, KnowledgeSource.id == source_id
+        )
+    ).first()
+
+
+def get_source_for_job(
+    session: Session, *, source_id: int, lock: bool = False
+) -> KnowledgeSource | None:
+    """A source by id alone, for the embedding job (which learns the tenant from the row)."""
+    stmt = select(KnowledgeSource).where(KnowledgeSource.id == source_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def find_by_external_id(
+    session: Session, *, business_id: int, external_id: str
+) -> KnowledgeSource | None:
+    """The business's source imported with this id."""
+    return session.exec(
+        select(KnowledgeSource).where(
+            KnowledgeSource.business_id == business_id,
+            KnowledgeSource.external_id == external_id,
+        )
+    ).first()
+
+
+def find_faq_by_question(
+    session: Session, *, business_id: int, question: str
+) -> KnowledgeSource | None:
+    """The business's FAQ with this question (ignoring case), oldest first."""
+    return session.exec(
+        select(KnowledgeSource)
+        .where(
+            KnowledgeSource.business_id == business_id,
+            KnowledgeSource.kind == KnowledgeSourceKind.FAQ,
+            func.lower(KnowledgeSource.question) == question.lower(),
+        )
+        .order_by(KnowledgeSource.id)
+    ).first()
+
+
+def find_text_by_title(session: Session, *, business_id: int, title: str) -> KnowledgeSource | None:
+    """The business's pasted text with this title (ignoring case)."""
+    return session.exec(
+        select(KnowledgeSource)
+        .where(
+            KnowledgeSource.business_id == business_id,
+            KnowledgeSource.kind == KnowledgeSourceKind.TEXT,
+            func.lower(KnowledgeSource.title) == title.lower(),
+        )
+        .order_by(KnowledgeSource.id)
+    ).first()
+
+
+def find_file(
+    session: Session,
+    *,
+    business_id: int,
+    content_hash: str | None = None,
+    filename: str | None = None,
+) -> KnowledgeSource | None:
+    """The business's uploaded file with these bytes, else with this file name."""
+    base = select(KnowledgeSource).where(
+        KnowledgeSource.business_id == business_id,
+        KnowledgeSource.kind == KnowledgeSourceKind.FILE,
+    )
+    if content_hash:
+        found = session.exec(base.where(KnowledgeSource.content_hash == content_hash)).first()
+        if found is not None:
+            return found
+    if filename:
+        return session.exec(
+            base.where(KnowledgeSource.filename == filename).order_by(KnowledgeSource.id)
+        ).first()
+    return None
+
+
+def count_files_with_hash(session: Session, *, business_id: int, content_hash: str) -> int:
+    """How many of the business's file sources still use the upload with this hash."""
+    return session.exec(
+        select(func.count()).where(
+            KnowledgeSource.business_id == business_id,
+            KnowledgeSource.kind == KnowledgeSourceKind.FILE,
+            KnowledgeSource.content_hash == content_hash,
+        )
+    ).one()
+
+
+def _search_filter(business_id: int, search: str):
+    conditions = [KnowledgeSource.business_id == business_id]
+    search = search.strip()
+    if search:
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(
+            sa.or_(
+                KnowledgeSource.title.ilike(pattern, escape="\\"),
+                KnowledgeSource.question.ilike(pattern, escape="\\"),
+                KnowledgeSource.content.ilike(pattern, escape="\\"),
+                KnowledgeSource.category.ilike(pattern, escape="\\"),
+                KnowledgeSource.filename.ilike(pattern, escape="\\"),
+            )
+        )
+    return conditions
+
+
+def list_sources(
+    session: Session, *, business_id: int, search: str = "", limit: int = 50, offset: int = 0
+) -> list[KnowledgeSource]:
+    """The business's sources matching `search` (in title, question, content), newest first."""
+    return list(
+        session.exec(
+            select(KnowledgeSource)
+            .where(*_search_filter(business_id, search))
+            .order_by(KnowledgeSource.created_at.desc(), KnowledgeSource.id.desc())
+            .limit(limit)
+            .offset(offset)
+        ).all()
+    )
+
+
+def count_sources(session: Session, *, business_id: int, search: str = "") -> int:
+    """How many of the business's sources match `search`."""
+    return session.exec(select(func.count()).where(*_search_filter(business_id, search))).one()
+
+
+def save_source(session: Session, source: KnowledgeSource) -> KnowledgeSource:
+    """Insert or update a source and flush, so it has its id."""
+    session.add(source)
+    session.flush()
+    return source
+
+
+def delete_source(session: Session, source: KnowledgeSource) -> None:
+    """Delete a source; its chunks go with it (ON DELETE CASCADE)."""
+    session.delete(source)
+    session.flush()
+
+
+def list_sources_to_embed(
+    session: Session, *, business_id: int | None = None, updated_before: datetime
+) -> list[int]:
+    """Ids of sources left pending or embedding since before `updated_before`.
+
+    Across all businesses when `business_id` is None: the periodic sweep's lookup.
+    """
+    stmt = select(KnowledgeSource.id).where(
+        KnowledgeSource.status.in_(
+            [KnowledgeSourceStatus.PENDING, KnowledgeSourceStatus.EMBEDDING]
+        ),
+        KnowledgeSource.updated_at < updated_before,
+    )
+    if business_id is not None:
+        stmt = stmt.where(KnowledgeSource.business_id == business_id)
+    return list(session.exec(stmt.order_by(KnowledgeSource.id)).all())
+
+
+# --- chunks --------------------------------------------------------------------------------
+
+
+def delete_chunks(session: Session, *, business_id: int, source_id: int) -> None:
+    """Remove every chunk of a source."""
+    session.execute(
+        sa.delete(KnowledgeChunk).where(
+            KnowledgeChunk.business_id == business_id, KnowledgeChunk.source_id == source_id
+        )
+    )
+
+
+def insert_chunks(
+    session: Session,
+    *,
+    business_id: int,
+    source_id: int,
+    language: str | None,
+    drafts: Sequence[ChunkDraft],
+    vectors: np.ndarray,
+    meta: dict | None = None,
+) -> None:
+    """Store chunks with their embeddings (the full-text vector is computed by PostgreSQL)."""
+    if not drafts:
+        return
+    session.execute(
+        sa.insert(KnowledgeChunk),
+        [
+            {
+                "business_id": business_id,
+                "source_id": source_id,
+                "position": draft.position,
+                "content": draft.content,
+                "question": draft.question,
+                "language": language,
+                "embedding": vector,
+                "meta": meta or {},
+            }
+            for draft, vector in zip(drafts, vectors, strict=True)
+        ],
+    )
+
+
+def set_chunk_language(
+    session: Session, *, business_id: int, source_id: int, language: str | None
+) -> None:
+    """Copy a source's new language onto its chunks."""
+    session.execute(
+        sa.update(KnowledgeChunk)
+        .where(KnowledgeChunk.business_id == business_id, KnowledgeChunk.source_id == source_id)
+        .values(language=language)
+    )
+
+
+def _searchable(business_id: int):
+    """Join condition + filters: the business's chunks of enabled, ready sources."""
+    return (
+        KnowledgeSource,
+        sa.and_(
+            KnowledgeSource.id == KnowledgeChunk.source_id,
+            KnowledgeSource.business_id == business_id,
+            KnowledgeSource.is_enabled,
+            KnowledgeSource.status == KnowledgeSourceStatus.READY,
+        ),
+    )
+
+
+def count_searchable_chunks(session: Session, *, business_id: int) -> int:
+    """How many chunks search would look through for this business."""
+    target, on = _searchable(business_id)
+    return session.exec(
+        select(func.count())
+        .select_from(KnowledgeChunk)
+        .join(target, on)
+        .where(KnowledgeChunk.business_id == business_id)
+    ).one()
+
+
+def nearest_chunks_exact(
+    session: Session, *, business_id: int, vector: np.ndarray, limit: int
+) -> list[Candidate]:
+    """The business's chunks closest to `vector`, by exact cosine distance over all of them."""
+    target, on = _searchable(business_id)
+    distance = KnowledgeChunk.embedding.cosine_distance(vector)
+    # MATERIALIZED keeps the planner from answering with the shared HNSW index, which is
+    # approximate and, filtered by business afterwards, can return fewer than `limit` rows.
+    candidates = (
+        select(KnowledgeChunk.id.label("chunk_id"), distance.label("distance"))
+        .join(target, on)
+        .where(KnowledgeChunk.business_id == business_id)
+        .cte("candidates")
+        .prefix_with("MATERIALIZED")
+    )
+    rows = session.execute(
+        sa.select(candidates.c.chunk_id, candidates.c.distance)
+        .order_by(candidates.c.distance, candidates.c.chunk_id)
+        .limit(limit)
+    ).all()
+    return [Candidate(chunk_id=row.chunk_id, distance=float(row.distance)) for row in rows]
+
+
+def nearest_chunks_indexed(
+    session: Session, *, business_id: int, vector: np.ndarray, limit: int, ef_search: int = 200
+) -> list[Candidate]:
+    """The business's chunks closest to `vector` through the HNSW index (approximate)."""
+    target, on = _searchable(business_id)
+    session.execute(sa.text(f"SET LOCAL hnsw.ef_search = {int(ef_search)}"))
+    distance = KnowledgeChunk.embedding.cosine_distance(vector)
+    rows = session.execute(
+        sa.select(KnowledgeChunk.id, distance.label("distance"))
+        .join(target, on)
+        .where(KnowledgeChunk.business_id == business_id)
+        .order_by(distance)
+        .limit(limit)
+    ).all()
+    return [Candidate(chunk_id=row.id, distance=float(row.distance)) for row in rows]
+
+
+def term_document_counts(
+    session: Session, *, business_id: int, terms: Sequence[str], cap: int
+) -> dict[str, int]:
+    """How many of the business's chunks contain each term, counting no further than `cap`."""
+    if not terms:
+        return {}
+    counts = []
+    for index, term in enumerate(terms):
+        # The LIMIT bounds the work for common words in a large knowledge base.
+        hits = (
+            sa.select(sa.literal(1))
+            .select_from(KnowledgeChunk)
+            .where(
+                KnowledgeChunk.business_id == business_id,
+                KnowledgeChunk.tsv.op("@@")(func.websearch_to_tsquery(_SIMPLE, term)),
+            )
+            .limit(cap)
+            .subquery(f"t{index}")
+        )
+        counts.append(sa.select(func.count()).select_from(hits).scalar_subquery())
+    row = session.execute(sa.select(*counts)).one()
+    return dict(zip(terms, (int(value) for value in row), strict=True))
+
+
+def text_matches(
+    session: Session,
+    *,
+    business_id: int,
+    query: str,
+    terms: Sequence[str] = (),
+    min_terms: int = 0,
+    vector: np.ndarray,
+    limit: int,
+) -> list[Candidate]:
+    """Full-text hits of the business's chunks, best first, with their cosine distance.
+
+    A hit matches all of `query` (web-search syntax), or at least `min_terms` of `terms`;
+    those matching everything rank first, then by how many terms they match.
+    """
+    target, on = _searchable(business_id)
+    all_query = func.websearch_to_tsquery(_SIMPLE, query)
+    all_terms = KnowledgeChunk.tsv.op("@@")(all_query)
+    matched = sa.literal(0)
+    for term in terms:
+        matched = matched + sa.cast(
+            KnowledgeChunk.tsv.op("@@")(func.websearch_to_tsquery(_SIMPLE, term)), sa.Integer
+        )
+    if terms and min_terms:
+        any_query = func.websearch_to_tsquery(_SIMPLE, " or ".join(terms))
+        condition = sa.or_(
+            all_terms, sa.and_(KnowledgeChunk.tsv.op("@@")(any_query), matched >= min_terms)
+        )
+        rank = func.ts_rank_cd(KnowledgeChunk.tsv, any_query)
+    else:
+        condition, rank = all_terms, func.ts_rank_cd(KnowledgeChunk.tsv, all_query)
+    rows = session.execute(
+        sa.select(
+            KnowledgeChunk.id,
+            KnowledgeChunk.embedding.cosine_distance(vector).label("distance"),
+            rank.label("rank"),
+            all_terms.label("all_terms"),
+        )
+        .join(target, on)
+        .where(KnowledgeChunk.business_id == business_id, condition)
+        .order_by(all_terms.desc(), matched.desc(), rank.desc(), KnowledgeChunk.id)
+        .limit(limit)
+    ).all()
+    return [
+        Candidate(
+            chunk_id=row.id,
+            distance=float(row.distance),
+            text_rank=float(row.rank),
+            all_terms=bool(row.all_terms),
+        )
+        for row in rows
+    ]
+
+
+def get_chunk_rows(session: Session, *, business_id: int, chunk_ids: list[int]) -> list[ChunkRow]:
+    """The business's chunks with these ids, with their sources' fields (in no given order)."""
+    if not chunk_ids:
+        return []
+    rows = session.execute(
+        sa.select(
+            KnowledgeChunk.id,
+            KnowledgeChunk.source_id,
+            KnowledgeSource.title,
+            KnowledgeSource.kind,
+            KnowledgeSource.external_id,
+            KnowledgeChunk.question,
+            KnowledgeChunk.content,
+            KnowledgeChunk.language,
+            KnowledgeSource.group_key,
+        )
+        .join(KnowledgeSource, KnowledgeSource.id == KnowledgeChunk.source_id)
+        .where(
+            KnowledgeChunk.business_id == business_id,
+            KnowledgeSource.business_id == business_id,
+            KnowledgeChunk.id.in_(chunk_ids),
+        )
+    ).all()
+    return [ChunkRow(*row) for row in rows]

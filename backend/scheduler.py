@@ -1,0 +1,39 @@
+"""`python -m backend.scheduler`: runs BizBot's periodic jobs with RQ's cron scheduler.
+
+Each tick only enqueues a job (the workers do the work), so several schedulers on several
+hosts are harmless: the jobs they enqueue are idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from rq.cron import CronScheduler
+
+from backend.conversations.tasks import sweep
+from backend.core.config import settings
+from backend.core.redis import get_redis
+
+# (job, queue, seconds between runs)
+PERIODIC_JOBS = ((sweep, "scheduled", 30),)
+
+
+def build_scheduler() -> CronScheduler:
+    """A cron scheduler with every periodic job registered."""
+    scheduler = CronScheduler(connection=get_redis(), logging_level=settings.log_level)
+    for func, queue, seconds in PERIODIC_JOBS:
+        scheduler.register(func, queue_name=queue, interval=seconds)
+    return scheduler
+
+
+def main() -> int:
+    """Run until SIGTERM/SIGINT."""
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    settings.check_production()
+    build_scheduler().start()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
