@@ -32,10 +32,11 @@ def cmd_db_check(args: argparse.Namespace) -> int:
 
 def cmd_demo_seed(args: argparse.Namespace) -> int:
     from backend.core.db import session_scope
-    from backend.demo import seed_demo
+    from backend.demo import embed_demo_knowledge, seed_demo
 
     with session_scope() as session:
         seed = seed_demo(session)
+    embed_demo_knowledge(seed.business_id)
     _print(asdict(seed))
     return 0
 

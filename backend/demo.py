@@ -6,10 +6,16 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from backend.ai import service as ai_service
 from backend.auth import repository as auth_repo
 from backend.auth import service as auth
 from backend.auth.passwords import hash_password
+from backend.auth.permissions import Actor
 from backend.core.config import settings
+from backend.core.db import session_scope
+from backend.demo_knowledge import DEMO_FAQ, DEMO_RULES
+from backend.knowledge import service as knowledge
+from backend.knowledge import tasks as knowledge_tasks
 from backend.models.tenants import Role, User
 from backend.tenants import repository as tenants_repo
 from backend.tenants import service as tenants
@@ -63,6 +69,20 @@ def seed_demo(session: Session, *, reset_password: bool = True) -> DemoSeed:
     if reset_password:
         for user in (owner, agent):
             auth.set_password(session, user_id=user.id, password=settings.demo_password)
+    if created:
+        owner_actor = Actor(user_id=owner.id, business_id=business.id, role=Role.OWNER)
+        ai_service.update_rules(session, actor=owner_actor, **DEMO_RULES)
+    # Idempotent: unchanged entries are skipped; embedding happens in embed_demo_knowledge.
+    knowledge.import_rows(
+        session,
+        business_id=business.id,
+        rows=[
+            {"id": f"demo-{group}-{lang}", "question": q, "answer": a, "language": lang,
+             "group": group, "category": group}
+            for group, lang, q, a in DEMO_FAQ
+        ],
+        enqueue=False,
+    )  # fmt: skip
     return DemoSeed(
         business_id=business.id,
         email=owner.email,
@@ -70,3 +90,10 @@ def seed_demo(session: Session, *, reset_password: bool = True) -> DemoSeed:
         agent_email=agent.email,
         created=created,
     )
+
+
+def embed_demo_knowledge(business_id: int) -> dict[int, str]:
+    """Embed the demo's new or changed entries now, so a fresh install answers at once."""
+    with session_scope() as session:
+        pending = knowledge.sources_to_embed(session, business_id=business_id)
+    return knowledge_tasks.embed_sources(pending) if pending else {}

@@ -212,10 +212,11 @@ class Supervisor:
 
     def seed_demo(self) -> None:
         from backend.core.db import session_scope
-        from backend.demo import seed_demo
+        from backend.demo import embed_demo_knowledge, seed_demo
 
         with session_scope() as session:
             seed = seed_demo(session, reset_password=False)
+        embed_demo_knowledge(seed.business_id)
         if seed.created:
             say(f"created the demo business; log in as {seed.email} / {seed.password}")
         else:

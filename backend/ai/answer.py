@@ -145,9 +145,13 @@ def answer_with_llm(
     confidence of the best chunk it cited (see docs/ai.md).
     """
     messages = prompts.build_messages(
-        rules=rules, chunks=chunks, language=language, message=message,
-        history=history, summary=summary,
-    )  # fmt: skip
+        rules=rules,
+        chunks=chunks,
+        language=language,
+        message=message,
+        history=history,
+        summary=summary,
+    )
     reply = llm.chat(messages)
     data = _json_object(reply.content)
     if data is None:

@@ -188,9 +188,12 @@ def handoff(reason: HandoffReason, *, rules: RulesView, language: str) -> AIDeci
     else:
         text = prompts.phrase("handoff", language)
     return AIDecision(
-        action=Action.HANDOFF, text=text, language=language, confidence=1.0,
+        action=Action.HANDOFF,
+        text=text,
+        language=language,
+        confidence=1.0,
         handoff_reason=reason,
-    )  # fmt: skip
+    )
 
 
 def before_answering(
@@ -211,9 +214,11 @@ def before_answering(
         return AIDecision(action=Action.REPLY, text=greeting, language=language, confidence=1.0)
     if kind == "thanks":
         return AIDecision(
-            action=Action.REPLY, text=prompts.phrase("anything_else", language),
-            language=language, confidence=1.0,
-        )  # fmt: skip
+            action=Action.REPLY,
+            text=prompts.phrase("anything_else", language),
+            language=language,
+            confidence=1.0,
+        )
     return None
 
 
@@ -224,8 +229,9 @@ def decide(answer: Answer, *, rules: RulesView, language: str) -> AIDecision:
     elif not answer.answered or answer.confidence < rules.confidence_threshold:
         decision = handoff(HandoffReason.LOW_CONFIDENCE, rules=rules, language=language)
     else:
-        decision = AIDecision(action=Action.REPLY, text=answer.text, language=language,
-                              confidence=answer.confidence)  # fmt: skip
+        decision = AIDecision(
+            action=Action.REPLY, text=answer.text, language=language, confidence=answer.confidence
+        )
     return replace(
         decision,
         confidence=answer.confidence,

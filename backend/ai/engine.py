@@ -13,11 +13,14 @@ from backend.ai import language as lang
 from backend.ai import llm, retrieval, service, usage
 from backend.ai.rules import RulesView, is_open, normalize
 from backend.ai.schemas import AIDecision, EngineInput, HandoffReason
+from backend.knowledge.schemas import RetrievedChunk
 
 log = logging.getLogger(__name__)
 
-# A follow-up this short ("and on Sundays?") is searched together with the previous question.
+# A follow-up this short ("which days?") cannot be searched alone: the LLM also gets the
+# knowledge of the previous question (concatenating the two queries lets the longer one win).
 FOLLOW_UP_WORDS = 4
+CONTEXT_K = 3
 MAX_SUMMARY_CHARS = 600
 _SUMMARY_NOTES = {
     HandoffReason.CUSTOMER_REQUEST: "Asked for a person.",
@@ -28,12 +31,17 @@ _SUMMARY_NOTES = {
 }
 
 
-def _query(inp: EngineInput) -> str:
-    """What to search for: the message, with the previous question when it is a short follow-up."""
+def _context_chunks(
+    inp: EngineInput, chunks: list[RetrievedChunk], retrieve: retrieval.Retriever
+) -> list[RetrievedChunk]:
+    """For the LLM, a short follow-up also gets the knowledge of the previous question."""
     if len(normalize(inp.message).split()) > FOLLOW_UP_WORDS:
-        return inp.message
+        return []
     earlier = [t.text for t in inp.history if t.role == "customer" and t.text.strip()]
-    return f"{earlier[-1]}\n{inp.message}" if earlier else inp.message
+    if not earlier:
+        return []
+    seen = {c.chunk_id for c in chunks}
+    return [c for c in retrieve(earlier[-1], CONTEXT_K) if c.chunk_id not in seen]
 
 
 def _offline_summary(previous: str | None, note: str | None) -> str | None:
@@ -58,27 +66,36 @@ def _answer(
     retrieve: retrieval.Retriever,
 ) -> answering.Answer:
     """Retrieve, then answer with the LLM when allowed and affordable, else extractively."""
-    chunks = retrieve(_query(inp), retrieval.TOP_K)
-    if (
+    chunks = retrieve(inp.message, retrieval.TOP_K)
+    online = (
         rules.use_llm
         and llm.configured()
         and usage.budget_left(
             session, business_id=inp.business_id, budget=rules.monthly_token_budget, now=inp.now
         )
-    ):
+    )
+    if online:
         try:
             result = answering.answer_with_llm(
-                rules=rules, chunks=chunks, language=language, message=inp.message,
-                history=inp.history, summary=inp.summary,
-            )  # fmt: skip
+                rules=rules,
+                chunks=chunks + _context_chunks(inp, chunks, retrieve),
+                language=language,
+                message=inp.message,
+                history=inp.history,
+                summary=inp.summary,
+            )
         except llm.LLMError:
-            log.warning("LLM unavailable for business %s; answering offline", inp.business_id,
-                        exc_info=True)  # fmt: skip
+            log.warning(
+                "LLM unavailable for business %s; answering offline", inp.business_id, exc_info=True
+            )
         else:
             usage.record(
-                session, business_id=inp.business_id, prompt_tokens=result.prompt_tokens,
-                completion_tokens=result.completion_tokens, now=inp.now,
-            )  # fmt: skip
+                session,
+                business_id=inp.business_id,
+                prompt_tokens=result.prompt_tokens,
+                completion_tokens=result.completion_tokens,
+                now=inp.now,
+            )
             return result
     return answering.answer_offline(
         chunks, language=language, default_language=rules.default_language
@@ -113,7 +130,7 @@ def reply(
     if decision.handoff_reason is not None:
         note = _SUMMARY_NOTES[decision.handoff_reason]
     elif topic:
-        note = f"Asked about: {topic}."
+        note = f'Asked about "{topic}".'
     else:
         note = None
     decision = replace(decision, summary=summary or _offline_summary(inp.summary, note))

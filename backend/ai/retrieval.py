@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from backend.knowledge import service as knowledge
 from backend.knowledge.schemas import RetrievedChunk
 
 # (query, k) -> chunks, best first. The engine's default searches the business's knowledge.
@@ -28,8 +29,6 @@ def default_retriever(session: Session, *, business_id: int) -> Retriever:
     """Search the business's knowledge (hybrid vector + full text) through the knowledge domain."""
 
     def retrieve(query: str, k: int) -> list[RetrievedChunk]:
-        from backend.knowledge import service as knowledge
-
         return knowledge.search(session, business_id=business_id, query=query, k=k)
 
     return retrieve

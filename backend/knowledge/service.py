@@ -362,6 +362,8 @@ def add_file(session: Session, *, actor: Actor, filename: str, data: bytes) -> l
     actor.require(Permission.KNOWLEDGE_MANAGE)
     filename = parsing.normalise_line(os.path.basename((filename or "").replace("\\", "/")))
     ext = parsing.check_upload(filename, data)
+    if len(filename) > 255:
+        raise KnowledgeError("Shorten the file name to 255 characters or fewer.", field="file")
     if ext in parsing.DOCUMENT_TYPES:
         return [_add_document(session, actor=actor, filename=filename, data=data, ext=ext)]
     raw_rows = parsing.read_qa_file(data, ext)

@@ -176,9 +176,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_error(self, error: FakeError) -> None:
         self._send_json(
             error.status,
-            {"error": {"message": error.message, "type": error.type, "param": None,
-                       "code": None}},
-        )  # fmt: skip
+            {"error": {"message": error.message, "type": error.type, "param": None, "code": None}},
+        )
 
     def _headers(self) -> dict[str, str]:
         return {name.lower(): value for name, value in self.headers.items()}
@@ -207,10 +206,16 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/") == "/v1/models":
             created = int(time.time())
             models = [self.fake.model, EMBEDDING_MODEL]
-            self._send_json(200, {"object": "list", "data": [
-                {"id": m, "object": "model", "created": created, "owned_by": "bizbot-tests"}
-                for m in models
-            ]})  # fmt: skip
+            self._send_json(
+                200,
+                {
+                    "object": "list",
+                    "data": [
+                        {"id": m, "object": "model", "created": created, "owned_by": "bizbot-tests"}
+                        for m in models
+                    ],
+                },
+            )
         else:
             self._send_error(FakeError(404, f"Unknown route {self.path}", "invalid_request_error"))
 
@@ -254,17 +259,25 @@ class _Handler(BaseHTTPRequestHandler):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             self._stream(ident, model, created, reply, usage if include_usage else None)
             return
-        self._send_json(200, {
-            "id": ident, "object": "chat.completion", "created": created, "model": model,
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": reply, "refusal": None},
-                "logprobs": None,
-                "finish_reason": "stop",
-            }],
-            "usage": usage,
-            "system_fingerprint": "fp_fake",
-        })  # fmt: skip
+        self._send_json(
+            200,
+            {
+                "id": ident,
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": reply, "refusal": None},
+                        "logprobs": None,
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": usage,
+                "system_fingerprint": "fp_fake",
+            },
+        )
 
     def _stream(self, ident: str, model: str, created: int, reply: str, usage: dict | None) -> None:
         self.send_response(200)
@@ -276,11 +289,15 @@ class _Handler(BaseHTTPRequestHandler):
 
         def chunk(delta: dict, finish: str | None) -> dict:
             return {
-                "id": ident, "object": "chat.completion.chunk", "created": created,
-                "model": model, "system_fingerprint": "fp_fake",
-                "choices": [{"index": 0, "delta": delta, "logprobs": None,
-                             "finish_reason": finish}],
-            }  # fmt: skip
+                "id": ident,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "system_fingerprint": "fp_fake",
+                "choices": [
+                    {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+                ],
+            }
 
         pieces = [reply[i : i + 16] for i in range(0, len(reply), 16)] or [""]
         events = [chunk({"role": "assistant", "content": ""}, None)]
@@ -300,16 +317,20 @@ class _Handler(BaseHTTPRequestHandler):
             texts = [texts]
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
             self._send_error(
-                FakeError(400, "'input' must be a string or a list of strings.",
-                          "invalid_request_error")
-            )  # fmt: skip
+                FakeError(
+                    400, "'input' must be a string or a list of strings.", "invalid_request_error"
+                )
+            )
             return
         dimensions = body.get("dimensions") or EMBEDDING_DIMENSIONS
         if not isinstance(dimensions, int) or not 1 <= dimensions <= EMBEDDING_DIMENSIONS:
             self._send_error(
-                FakeError(400, f"'dimensions' must be 1 to {EMBEDDING_DIMENSIONS}.",
-                          "invalid_request_error")
-            )  # fmt: skip
+                FakeError(
+                    400,
+                    f"'dimensions' must be 1 to {EMBEDDING_DIMENSIONS}.",
+                    "invalid_request_error",
+                )
+            )
             return
         vectors = _embed(texts, body)
         data = []
@@ -322,10 +343,15 @@ class _Handler(BaseHTTPRequestHandler):
                 encoded = [float(x) for x in vector]
             data.append({"object": "embedding", "index": index, "embedding": encoded})
         tokens = sum(_tokens(t) for t in texts)
-        self._send_json(200, {
-            "object": "list", "data": data, "model": body.get("model") or EMBEDDING_MODEL,
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-        })  # fmt: skip
+        self._send_json(
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model") or EMBEDDING_MODEL,
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            },
+        )
 
 
 _embed_lock = threading.Lock()

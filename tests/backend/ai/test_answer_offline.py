@@ -18,8 +18,9 @@ def test_picks_the_best_faq_answer_and_cites_it():
 
 def test_answers_with_the_translation_in_the_customers_language():
     english = chunk("We open at 8am.", similarity=0.90, language="en", group_key="hours")
-    swahili = chunk("Tunafungua saa mbili asubuhi.", similarity=0.86, language="sw",
-                    group_key="hours")  # fmt: skip
+    swahili = chunk(
+        "Tunafungua saa mbili asubuhi.", similarity=0.86, language="sw", group_key="hours"
+    )
     answer = answer_offline([english, swahili], language="sw", default_language="en")
     assert answer.text == "Tunafungua saa mbili asubuhi."
     assert answer.source_chunk_ids == [swahili.chunk_id, english.chunk_id]
@@ -54,7 +55,8 @@ def test_nothing_retrieved_is_not_an_answer():
 
 def test_long_passages_are_cut_at_a_sentence():
     text = "Our cakes are baked fresh every morning. " * 40
-    answer = answer_offline([chunk(text, kind="text", similarity=0.9)], language="en",
-                            default_language="en")  # fmt: skip
+    answer = answer_offline(
+        [chunk(text, kind="text", similarity=0.9)], language="en", default_language="en"
+    )
     assert len(answer.text) <= MAX_PASSAGE_CHARS + 2
     assert answer.text.endswith("morning. …")

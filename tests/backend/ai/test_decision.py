@@ -109,8 +109,10 @@ def test_at_the_threshold_replies():
     answer = Answer(text="We open at 8.", confidence=0.55, source_chunk_ids=[7])
     result = decision.decide(answer, rules=RULES, language="en")
     assert (result.action, result.text, result.handoff_reason) == (
-        Action.REPLY, "We open at 8.", None
-    )  # fmt: skip
+        Action.REPLY,
+        "We open at 8.",
+        None,
+    )
 
 
 def test_the_business_fallback_message_is_used_in_its_own_language():

@@ -28,9 +28,11 @@ def test_chat_completion(client, fake_openai):
 def test_streaming_ends_with_done_and_reports_usage(client, fake_openai):
     fake_openai.queue(lambda body: "A streamed answer that spans several chunks.")
     stream = client.chat.completions.create(
-        model="fake-gpt", messages=[{"role": "user", "content": "hi"}], stream=True,
+        model="fake-gpt",
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
         stream_options={"include_usage": True},
-    )  # fmt: skip
+    )
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "A streamed answer that spans several chunks."
@@ -55,8 +57,11 @@ def test_models(client):
 
 
 def test_embeddings_are_meaningful_in_float_and_base64(client):
-    texts = ["query: When do you open?", "passage: We open at 8am, Monday to Saturday.",
-             "passage: Delivery costs 200 KES."]  # fmt: skip
+    texts = [
+        "query: When do you open?",
+        "passage: We open at 8am, Monday to Saturday.",
+        "passage: Delivery costs 200 KES.",
+    ]
     as_floats = client.embeddings.create(model="e5", input=texts, encoding_format="float")
     default = client.embeddings.create(model="e5", input=texts)  # the client asks for base64
     a = np.array([d.embedding for d in as_floats.data])

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from backend.ai import engine, service
+from backend.ai import engine
 from backend.ai.schemas import Action, EngineInput, HandoffReason, Turn
 from backend.models import AIUsage
-from tests.backend.ai.knowledge import BAKERY, InMemoryKnowledge, chunk
-from tests.factories import actor_for
+from tests.backend.ai.helpers import set_rules
+from tests.backend.ai.knowledge import BAKERY, InMemoryKnowledge
+from tests.factories import make_business
 from tests.fakes.openai_server import FakeError
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -26,11 +27,15 @@ def bakery() -> InMemoryKnowledge:
 
 @pytest.fixture
 def business(db):
-    owner, business = actor_for(db)
-    service.update_rules(
-        db, actor=owner, persona_name="Amani", tone="warm", blocked_topics=["politics"],
+    business = make_business(db)
+    set_rules(
+        db,
+        business,
+        persona_name="Amani",
+        tone="warm",
+        blocked_topics=["politics"],
         extra_instructions="Mention that cakes need 48 hours notice.",
-    )  # fmt: skip
+    )
     return business
 
 
@@ -40,8 +45,14 @@ def ask(db, business, message, retrieve, **extra):
 
 
 def answer(text, sources, confident=True, summary="Asked about cakes.", **more):
-    return {"answer": text, "sources": sources, "confident": confident, "blocked": False,
-            "summary": summary, **more}  # fmt: skip
+    return {
+        "answer": text,
+        "sources": sources,
+        "confident": confident,
+        "blocked": False,
+        "summary": summary,
+        **more,
+    }
 
 
 def test_prompt_keeps_rules_and_knowledge_in_system_and_the_customer_in_user(
@@ -63,9 +74,11 @@ def test_prompt_keeps_rules_and_knowledge_in_system_and_the_customer_in_user(
     assert "A: Birthday cakes start at 2500 KES for 1 kg." in system["content"]
     assert "How much is a birthday cake?\n" not in system["content"].split("# Knowledge")[0]
     assert rest == [
-        {"role": "user",
-         "content": "<customer_message>\nHow much is a birthday cake?\n</customer_message>"}
-    ]  # fmt: skip
+        {
+            "role": "user",
+            "content": "<customer_message>\nHow much is a birthday cake?\n</customer_message>",
+        }
+    ]
 
 
 def test_citations_are_mapped_to_chunk_ids_and_the_summary_is_kept(
@@ -96,8 +109,14 @@ def test_memory_summary_and_last_turns_reach_the_model(db, business, bakery, fak
         Turn("agent", "Hi, this is Wanjiru from the bakery."),
         Turn("customer", "Do you have gluten-free bread?"),
     ]
-    ask(db, business, "Which days do you bake gluten-free bread?", bakery, history=history,
-        summary="The customer is planning a party on Saturday.")  # fmt: skip
+    ask(
+        db,
+        business,
+        "Which days do you bake gluten-free bread?",
+        bakery,
+        history=history,
+        summary="The customer is planning a party on Saturday.",
+    )
     messages = fake_openai.chat_requests[0].messages[1:]
     assert messages[0] == {
         "role": "user",
@@ -110,9 +129,22 @@ def test_memory_summary_and_last_turns_reach_the_model(db, business, bakery, fak
     assert turns[-3:] == [
         {"role": "assistant", "content": "We are open 8am to 6pm."},
         {"role": "assistant", "content": "Hi, this is Wanjiru from the bakery."},
-        {"role": "user",
-         "content": "<customer_message>\nDo you have gluten-free bread?\n</customer_message>"},
-    ]  # fmt: skip
+        {
+            "role": "user",
+            "content": "<customer_message>\nDo you have gluten-free bread?\n</customer_message>",
+        },
+    ]
+
+
+def test_a_short_follow_up_also_gets_the_previous_questions_knowledge(
+    db, business, bakery, fake_openai
+):
+    history = [Turn("customer", "Do you have gluten-free bread?"), Turn("assistant", "Yes.")]
+    ask(db, business, "which days?", bakery, history=history)
+    assert bakery.queries == ["which days?", "Do you have gluten-free bread?"]
+    system = fake_openai.chat_requests[0].messages[0]["content"]
+    assert "We bake gluten-free loaves on Tuesdays and Fridays." in system
+    assert system.count("We bake gluten-free loaves") == 1
 
 
 def test_tokens_are_recorded_per_business_and_month(db, business, bakery, fake_openai):
@@ -127,8 +159,7 @@ def test_tokens_are_recorded_per_business_and_month(db, business, bakery, fake_o
 
 
 def test_a_spent_budget_falls_back_to_the_offline_answerer(db, business, bakery, fake_openai):
-    owner = actor_for(db, business=business)[0]
-    service.update_rules(db, actor=owner, monthly_token_budget=100)
+    set_rules(db, business, monthly_token_budget=100)
     first = ask(db, business, "Where are you located?", bakery)
     assert first.used_llm
     assert first.prompt_tokens >= 100
@@ -139,8 +170,7 @@ def test_a_spent_budget_falls_back_to_the_offline_answerer(db, business, bakery,
 
 
 def test_rules_can_turn_the_llm_off(db, business, bakery, fake_openai):
-    owner = actor_for(db, business=business)[0]
-    service.update_rules(db, actor=owner, use_llm=False)
+    set_rules(db, business, use_llm=False)
     assert not ask(db, business, "Where are you located?", bakery).used_llm
     assert fake_openai.chat_requests == []
 
@@ -188,8 +218,10 @@ def test_one_retry_then_the_offline_answer(db, business, bakery, fake_openai):
 
 
 def test_a_server_without_json_mode_is_asked_again_without_it(db, business, bakery, fake_openai):
-    fake_openai.queue(FakeError(400, "response_format is not supported", "invalid_request_error"),
-                      answer("We open at 8am.", [1]))  # fmt: skip
+    fake_openai.queue(
+        FakeError(400, "response_format is not supported", "invalid_request_error"),
+        answer("We open at 8am.", [1]),
+    )
     assert ask(db, business, "When do you open?", bakery).text == "We open at 8am."
     first, second = fake_openai.chat_requests
     assert "response_format" in first.body

@@ -170,7 +170,7 @@ def test_an_event_dropped_by_a_killed_worker_is_recovered_by_the_sweep(cfg, chan
                 status="processing", attempts=1, updated_at=sa.func.now() - timedelta(minutes=5)
             )
         )
-    assert tasks.sweep() == {"events": 1, "replies": 0}
+    assert tasks.sweep() == {"events": 1, "replies": 0, "knowledge_sources": 0}
     run_worker()
     assert [m.sender_type for m in rows(Message)] == ["customer", "ai"]
     assert rows(InboundEvent)[0].status == "done"
@@ -213,9 +213,9 @@ def test_failed_sends_retry_then_fail_with_the_reason_and_status_updates_apply(c
     receive(cfg, message(2, "Still there?"))
     run_worker()
     sent = rows(Message, Message.delivery_status == "sent")[0]
-    receive(cfg, StatusUpdate(external_id="s1", message_external_id=sent.external_id, status="read"),
-            StatusUpdate(external_id="s2", message_external_id=sent.external_id,
-                         status="delivered"))  # fmt: skip
+    read = StatusUpdate(external_id="s1", message_external_id=sent.external_id, status="read")
+    late = StatusUpdate(external_id="s2", message_external_id=sent.external_id, status="delivered")
+    receive(cfg, read, late)
     run_worker("inbound")
     assert rows(Message, Message.id == sent.id)[0].delivery_status == "read"
 

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
+from backend.core.config import settings
 from backend.knowledge import embeddings
 from backend.knowledge.embeddings import EmbeddingError, LocalE5Embedder, RemoteEmbedder
 
@@ -71,9 +72,11 @@ def fake_endpoint(monkeypatch) -> Iterator[type[_FakeEmbeddings]]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeEmbeddings)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    monkeypatch.setenv("EMBEDDINGS_BASE_URL", f"http://127.0.0.1:{server.server_port}/v1")
-    monkeypatch.setenv("EMBEDDINGS_API_KEY", "sk-test")
-    monkeypatch.setenv("EMBEDDINGS_MODEL", "multilingual-e5-small")
+    monkeypatch.setattr(
+        settings, "embeddings_base_url", f"http://127.0.0.1:{server.server_port}/v1"
+    )
+    monkeypatch.setattr(settings, "embeddings_api_key", "sk-test")
+    monkeypatch.setattr(settings, "embeddings_model", "multilingual-e5-small")
     embeddings._embedder.cache_clear()
     yield _FakeEmbeddings
     server.shutdown()
@@ -99,7 +102,7 @@ def test_remote_endpoint_gets_the_raw_text_and_vectors_come_back_normalised(fake
 
 
 def test_remote_e5_model_can_be_given_its_prefixes(fake_endpoint, monkeypatch):
-    monkeypatch.setenv("EMBEDDINGS_QUERY_PREFIX", "query: ")
+    monkeypatch.setattr(settings, "embeddings_query_prefix", "query: ")
     embeddings.get_embedder().embed_queries(["open?"])
     assert fake_endpoint.requests[-1]["input"] == ["query: open?"]
 
@@ -114,7 +117,7 @@ def test_remote_model_with_the_wrong_dimension_is_a_clear_error(fake_endpoint):
 
 
 def test_unreachable_endpoint_names_the_settings(monkeypatch):
-    monkeypatch.setenv("EMBEDDINGS_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setattr(settings, "embeddings_base_url", "http://127.0.0.1:9/v1")
     embeddings._embedder.cache_clear()
     try:
         embedder = embeddings.get_embedder()

@@ -170,8 +170,9 @@ def test_a_business_with_over_2000_chunks_still_gets_k_results(db, monkeypatch):
     # A neighbour whose chunks all sit right next to the query: the HNSW index's nearest
     # candidates are all theirs, so filtering them by business leaves the big business nothing.
     neighbour = make_business(db)
-    near = query_vector + 0.05 * _random_unit_vectors(rng, 3000)
-    _add_ready_source(db, neighbour.id, ["Neighbour"] * 3000, near)
+    # More of them than hnsw.ef_search (200), the most candidates one index scan yields.
+    near = query_vector + 0.05 * _random_unit_vectors(rng, 600)
+    _add_ready_source(db, neighbour.id, ["Neighbour"] * 600, near)
     db.execute(sa.text("ANALYZE knowledgechunk"))
 
     indexed_calls = []
@@ -188,6 +189,12 @@ def test_a_business_with_over_2000_chunks_still_gets_k_results(db, monkeypatch):
         assert len(results) == k
         assert {hit.source_id for hit in results} == {big_source}
     assert len(indexed_calls) == 2
+
+    # Whatever plan PostgreSQL picks, an index scan that comes up short falls back to exact.
+    monkeypatch.setattr(repo, "nearest_chunks_indexed", lambda *args, **kwargs: [])
+    results = service.search(db, business_id=big.id, query=query, k=5)
+    assert len(results) == 5
+    assert {hit.source_id for hit in results} == {big_source}
 
     # The neighbour, searched through the index, gets its own nearest chunks.
     results = service.search(db, business_id=neighbour.id, query=query, k=5)

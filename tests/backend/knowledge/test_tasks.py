@@ -126,6 +126,7 @@ def test_long_text_is_embedded_in_batches_and_progress_is_committed_after_each(c
         ("cakes.docx", docx_file("Custom cakes", "Order 3 days ahead."), "Custom cakes\nOrder"),
         ("prices.pdf", text_pdf("Sourdough loaf: $6", "Baguette: $3"), "Sourdough loaf: $6\nBag"),
     ],
+    ids=["txt", "md", "docx", "pdf"],
 )
 def test_uploaded_documents_are_read_chunked_and_embedded(
     committed_owner, filename, data, expected
