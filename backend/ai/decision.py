@@ -107,16 +107,16 @@ THANKS: tuple[str, ...] = (
     "شكرا", "tesekkurler",
 )  # fmt: skip
 _SMALL_TALK = {normalize(p): "greeting" for p in GREETINGS} | {
-    normalize(p): "thanks" for p in THANKS
+    # Declining the offered person ("No, thanks" quick reply) is an acknowledgement too.
+    normalize(p): "thanks"
+    for p in (*THANKS, *prompts.all_phrases("keep_chatting"))
 }
 
 
 def _local_text(custom: str | None, key: str, *, language: str, rules: RulesView) -> str:
-    """The business's own wording when it fits the customer's language, else the built-in one.
-
-    A custom message is written in the business's default language, so a customer writing
-    another language the phrase table speaks gets the built-in phrase in their language.
-    """
+    """The business's own wording when it fits the customer's language, else the built-in one."""
+    # Custom messages are written in the business's default language; another language the
+    # phrase table speaks gets the built-in phrase instead.
     if custom and (language == rules.default_language or not prompts.has_phrases(language)):
         return custom
     return prompts.phrase(key, language)

@@ -8,6 +8,8 @@ from functools import lru_cache
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
+from backend.ai.prompts import PHRASES
+
 # A limited set keeps the detector small and fast and avoids look-alikes (Bokmål reads
 # "Hello, when do you open?" as Norwegian when it is in the set).
 DETECTED_LANGUAGES: tuple[Language, ...] = (
@@ -75,6 +77,12 @@ _SHORT_WORDS: dict[str, str] = {
     "السلام": "ar",
 }
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+# The quick replies BizBot offers come back verbatim, in the language they were offered in.
+_QUICK_REPLIES: dict[str, str] = {
+    " ".join(_WORD.findall(table[key].casefold())): lang
+    for lang, table in PHRASES.items()
+    for key in ("talk_to_person", "keep_chatting")
+}
 
 # Frequent short words of the languages customers write most. Low-accuracy lingua misreads
 # short chat lines ("can I pay with mpesa" → Zulu, "what is the capital of france" → German);
@@ -133,8 +141,8 @@ def _letters(text: str) -> int:
 def detect(text: str) -> str | None:
     """The ISO 639-1 code of `text`'s language, or None when the text is too short or unclear."""
     cleaned = " ".join(_WORD.findall(text.casefold()))
-    if cleaned in _SHORT_WORDS:
-        return _SHORT_WORDS[cleaned]
+    if cleaned in _SHORT_WORDS or cleaned in _QUICK_REPLIES:
+        return _SHORT_WORDS.get(cleaned) or _QUICK_REPLIES[cleaned]
     if _letters(text) < MIN_LETTERS:
         return None
     voted = _function_word_vote(text)

@@ -88,6 +88,8 @@ def test_ordinary_questions_are_not_requests_for_a_person(text):
         ("Thank you!", "thanks"),
         ("asante sana", "thanks"),
         ("👍", "thanks"),
+        ("Hapana, asante", "thanks"),
+        ("لا، شكرًا", "thanks"),
         ("hi, do you deliver?", None),
         ("ok but when do you open", None),
     ],

@@ -117,6 +117,9 @@ def test_max_turns_offers_a_person_then_hands_over(db, business, bakery):
     assert "Voulez-vous parler" not in after.text
     tapped = ask(db, business, "Parler à une personne", bakery, ai_turns=4)
     assert tapped.handoff_reason == HandoffReason.CUSTOMER_REQUEST
+    declined = ask(db, business, "Non, merci", bakery, ai_turns=4)
+    assert declined.action == Action.REPLY
+    assert declined.text.startswith("Avec plaisir")
     done = ask(db, business, "When do you open?", bakery, ai_turns=6)
     assert done.action == Action.HANDOFF
     assert done.handoff_reason == HandoffReason.MAX_TURNS
