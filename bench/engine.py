@@ -132,10 +132,15 @@ def bench_size(n: int, *, queries: int, replies: int, throughput: int) -> dict:
     import_seconds = time.perf_counter() - t0
 
     rng = random.Random(11)
-    texts = [rng.choice(QUERIES).format(p=rng.choice(PRODUCTS),
-                                        v=f" no. {rng.randint(0, max(0, n // 120 - 1))}"
-                                        if n > 120 else "")  # fmt: skip
-             for _ in range(queries)]  # fmt: skip
+    variants = max(1, n // (len(PRODUCTS) * len(ASPECTS)))
+
+    def variant() -> str:
+        v = rng.randrange(variants)
+        return f" no. {v}" if v else ""
+
+    texts = [
+        rng.choice(QUERIES).format(p=rng.choice(PRODUCTS), v=variant()) for _ in range(queries)
+    ]
     with session_scope() as session:  # warm the model and the caches
         knowledge.search(session, business_id=business.id, query="warm up", k=5)
     retrieval_ms = []

