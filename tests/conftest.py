@@ -22,6 +22,10 @@ os.environ.update(
     REDIS_URL="",
     SECRET_KEY="test-" + secrets.token_urlsafe(40),
     ALLOW_SIGNUP="true",
+    # Offline unless a test starts the fake OpenAI server: a developer's key is never used.
+    OPENAI_API_KEY="",
+    OPENAI_BASE_URL="",
+    EMBEDDINGS_BASE_URL="",
 )
 
 import psycopg  # noqa: E402

@@ -251,3 +251,33 @@ def test_jobs_cli_lists_and_retries_failed_jobs(cfg):
     assert json.loads(retried.stdout)["requeued"] is True
     assert get_queue("inbound").count == 1
     assert cli("retry", "nope").returncode == 1
+
+
+def test_memory_is_carried_across_turns_to_the_llm(cfg, channel, monkeypatch):
+    from backend.ai import llm
+    from tests.fakes.openai_server import FakeOpenAI
+
+    with session_scope() as session:  # no knowledge here: let the model's answers stand
+        session.add(AIRule(business_id=cfg.business_id, confidence_threshold=0.0, max_ai_turns=0))
+    with FakeOpenAI() as server:
+        monkeypatch.setattr(settings, "openai_base_url", server.url)
+        monkeypatch.setattr(settings, "openai_api_key", server.api_key)
+        llm._client.cache_clear()
+        server.queue(
+            {"answer": "Our sourdough costs $6.", "sources": [], "confident": True,
+             "summary": "Zawadi asked the price of sourdough."},
+            {"answer": "Yes, we deliver it for $3.", "sources": [], "confident": True,
+             "summary": "Zawadi asked the price of sourdough and about delivery."},
+        )  # fmt: skip
+        receive(cfg, message(1, "How much is your sourdough bread?"))
+        run_worker("inbound")
+        receive(cfg, message(2, "Can you deliver it to Westlands tomorrow?"))
+        run_worker("inbound")
+        second = server.chat_requests[-1]
+    llm._client.cache_clear()
+    said = " ".join(second.contents("user") + second.contents("assistant"))
+    assert "How much is your sourdough bread?" in said
+    assert "Our sourdough costs $6." in said
+    [conversation] = rows(Conversation)
+    assert conversation.summary == "Zawadi asked the price of sourdough and about delivery."
+    assert conversation.ai_turns == 2
