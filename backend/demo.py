@@ -11,6 +11,9 @@ from backend.auth import repository as auth_repo
 from backend.auth import service as auth
 from backend.auth.passwords import hash_password
 from backend.auth.permissions import Actor
+from backend.channels import repository as channels_repo
+from backend.channels import service as channels
+from backend.channels import widget as widget_channel
 from backend.core.config import settings
 from backend.core.db import session_scope
 from backend.demo_knowledge import DEMO_FAQ, DEMO_RULES
@@ -22,6 +25,8 @@ from backend.tenants import service as tenants
 
 DEMO_BUSINESS_NAME = "Sunrise Bakery (demo)"
 DEMO_AGENT_EMAIL = "agent@sunrise-bakery.example"
+# The demo widget may be embedded by any page served from this machine.
+DEMO_WIDGET_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*"]
 
 
 class DemoRefused(RuntimeError):
@@ -37,6 +42,7 @@ class DemoSeed:
     password: str
     agent_email: str
     created: bool
+    widget_key: str
 
 
 def _ensure_user(session: Session, *, business_id: int, email: str, name: str, role: Role) -> User:
@@ -83,12 +89,22 @@ def seed_demo(session: Session, *, reset_password: bool = True) -> DemoSeed:
         ],
         enqueue=False,
     )  # fmt: skip
+    widget = channels_repo.find_integration_of_kind(
+        session, business_id=business.id, kind=widget_channel.KIND
+    ) or channels.create_integration(
+        session, business_id=business.id, kind=widget_channel.KIND, name="Website chat",
+        config={**widget_channel.DEFAULTS, "title": "Sunrise Bakery",
+                "greeting": "Hi! Ask me about our bread, opening hours, delivery or orders.",
+                "color": "#c2410c", "allowed_origins": DEMO_WIDGET_ORIGINS},
+        public_key=widget_channel.new_public_key(),
+    )  # fmt: skip
     return DemoSeed(
         business_id=business.id,
         email=owner.email,
         password=settings.demo_password,
         agent_email=agent.email,
         created=created,
+        widget_key=widget.public_key,
     )
 
 

@@ -36,6 +36,7 @@ from sqlmodel import Session, SQLModel  # noqa: E402
 import backend.models  # noqa: E402, F401
 from backend.core import db as core_db  # noqa: E402
 from backend.core import migrate  # noqa: E402
+from backend.core import ratelimit  # noqa: E402
 from backend.core import redis as core_redis  # noqa: E402
 from backend.core.config import settings  # noqa: E402
 from backend.core.embedded import EmbeddedRedis, embedded_database_url  # noqa: E402
@@ -82,6 +83,7 @@ def redis_server() -> Iterator[EmbeddedRedis]:
     server = EmbeddedRedis(_TEST_DATA).start()
     settings.redis_url = server.url
     core_redis.get_redis.cache_clear()
+    ratelimit.reset_cache()
     yield server
     server.stop()
 

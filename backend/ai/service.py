@@ -2,19 +2,57 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
 
+from backend.ai import prompts, usage
 from backend.ai import repository as repo
-from backend.ai import usage
-from backend.ai.rules import RulesError, RulesView, validate
+from backend.ai.rules import RulesError, RulesView, is_open, validate
 from backend.auth.permissions import Actor, Permission
 from backend.models.ai import AIRule
 from backend.models.tenants import Business
 
-__all__ = ["RulesError", "RulesView", "get_rules", "get_usage", "rules_for", "update_rules"]
+__all__ = [
+    "Availability",
+    "RulesError",
+    "RulesView",
+    "availability",
+    "get_rules",
+    "get_usage",
+    "handoff_notice",
+    "rules_for",
+    "update_rules",
+]
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether the business is open now, and what to tell customers when it is not."""
+
+    open: bool
+    message: str | None
+
+
+def availability(
+    session: Session, *, business_id: int, language: str | None = None, now: datetime | None = None
+) -> Availability:
+    """Open or closed by the business hours in its AI rules, with the out-of-hours notice."""
+    rules = rules_for(session, business_id=business_id)
+    if is_open(rules, now or datetime.now(UTC)):
+        return Availability(open=True, message=None)
+    language = language or rules.default_language
+    custom = rules.out_of_hours_message
+    if custom and (language == rules.default_language or not prompts.has_phrases(language)):
+        return Availability(open=False, message=custom)
+    return Availability(open=False, message=prompts.phrase("out_of_hours", language))
+
+
+def handoff_notice(language: str | None) -> str:
+    """What the customer is told, in their language, when a person is called."""
+    return prompts.phrase("handoff", language)
 
 
 def _view(rule: AIRule, business: Business) -> RulesView:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+import backend.live  # noqa: F401  (events published by API routes reach open pages)
 from backend.api.auth_routes import close_session, open_session
 from backend.api.health import health
+from backend.api.widget import routes as widget_routes
 
 
 def create_app() -> Starlette:
@@ -16,6 +18,7 @@ def create_app() -> Starlette:
             Route("/api/health", health, methods=["GET"]),
             Route("/api/auth/session", open_session, methods=["GET"]),
             Route("/api/auth/logout", close_session, methods=["GET", "POST"]),
+            *widget_routes,
         ]
     )
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+
 from backend.channels.base import ChannelAdapter
+
+# Channel modules in backend/channels/, imported the first time their kind is needed.
+BUILT_IN = ("widget",)
 
 _adapters: dict[str, ChannelAdapter] = {}
 
@@ -19,9 +24,11 @@ def register(adapter: ChannelAdapter) -> ChannelAdapter:
 
 def get_adapter(kind: str) -> ChannelAdapter:
     """The adapter for `kind`, or UnknownChannel naming the kinds that exist."""
+    if kind not in _adapters and kind in BUILT_IN:
+        importlib.import_module(f"backend.channels.{kind}")
     try:
         return _adapters[kind]
     except KeyError:
-        known = ", ".join(sorted(_adapters)) or "none yet"
+        known = ", ".join(sorted({*_adapters, *BUILT_IN})) or "none yet"
         msg = f"no channel adapter for {kind!r} (registered: {known})"
         raise UnknownChannel(msg) from None

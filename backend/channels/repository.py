@@ -23,3 +23,14 @@ def get_integration(
             ChannelIntegration.business_id == business_id, ChannelIntegration.id == integration_id
         )
     ).first()
+
+
+def find_integration_of_kind(
+    session: Session, *, business_id: int, kind: str
+) -> ChannelIntegration | None:
+    """The business's first integration of a channel kind (the widget is one per business)."""
+    return session.exec(
+        select(ChannelIntegration)
+        .where(ChannelIntegration.business_id == business_id, ChannelIntegration.kind == kind)
+        .order_by(ChannelIntegration.id)
+    ).first()

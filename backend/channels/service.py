@@ -25,12 +25,14 @@ def create_integration(
     name: str,
     credentials: dict[str, Any] | None = None,
     config: dict[str, Any] | None = None,
+    public_key: str | None = None,
 ) -> ChannelIntegration:
     """Add a channel to a business; credentials are encrypted before they are stored."""
     integration = ChannelIntegration(
         business_id=business_id,
         kind=kind,
         name=name,
+        public_key=public_key,
         credentials_encrypted=encrypt(json.dumps(credentials)) if credentials else None,
         config=config or {},
     )

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from backend.models.channels import InboundEvent
 from backend.models.contacts import Contact, ContactChannelIdentity
 from backend.models.conversations import Conversation, Message, Outbox
+from backend.models.handoff import Handoff
 
 # Events that are stored but not finished: the sweep re-enqueues these.
 UNFINISHED = ("pending", "processing")
@@ -230,5 +231,18 @@ def stale_outbox_ids(session: Session, *, older_than: datetime, limit: int) -> l
             )
             .order_by(Outbox.id)
             .limit(limit)
+        ).all()
+    )
+
+
+def open_handoffs(session: Session, *, business_id: int, conversation_id: int) -> list[Handoff]:
+    """The conversation's handoffs that are not closed yet."""
+    return list(
+        session.exec(
+            select(Handoff).where(
+                Handoff.business_id == business_id,
+                Handoff.conversation_id == conversation_id,
+                Handoff.closed_at.is_(None),
+            )
         ).all()
     )

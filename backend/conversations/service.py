@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from backend import events
 from backend.ai import engine
+from backend.ai import service as ai_service
 from backend.ai.schemas import Action, AIDecision, EngineInput, Turn
 from backend.channels.base import ChannelConfig, ChannelEvent, MessageIn, StatusUpdate
 from backend.conversations import repository as repo
@@ -368,3 +369,102 @@ def stale_work(
         repo.stale_event_ids(session, older_than=older_than, max_attempts=max_attempts, limit=500),
         repo.stale_outbox_ids(session, older_than=older_than, limit=500),
     )
+
+
+class NotResolved(ValueError):
+    """A rating was given for a conversation that is not resolved yet."""
+
+
+class InvalidRating(ValueError):
+    """A CSAT score outside 1-5, or a comment that is too long."""
+
+
+MAX_CSAT_COMMENT = 2000
+
+
+def request_human(
+    session: Session,
+    *,
+    conversation: Conversation,
+    requested_by: str = "customer",
+    reason: str = "customer_request",
+) -> bool:
+    """Stop the AI and call a person; the customer is told in their language.
+
+    Returns False when a person is already called or in charge (nothing changes then).
+    """
+    if conversation.status in ("waiting_for_agent", "human"):
+        return False
+    conversation.status = "waiting_for_agent"
+    session.add(
+        Handoff(
+            business_id=conversation.business_id,
+            conversation_id=conversation.id,
+            reason=reason,
+            requested_by=requested_by,
+        )
+    )
+    add_outbound(
+        session, conversation=conversation, text=ai_service.handoff_notice(conversation.language),
+        sender_type="system", language=conversation.language,
+    )  # fmt: skip
+    session.add(conversation)
+    session.flush()
+    events.publish(session, "handoff.requested", business_id=conversation.business_id,
+                   conversation_id=conversation.id, reason=reason)  # fmt: skip
+    events.publish(session, "conversation.updated", business_id=conversation.business_id,
+                   conversation_id=conversation.id, status=conversation.status)  # fmt: skip
+    return True
+
+
+def resolve(session: Session, *, conversation: Conversation) -> None:
+    """Close a conversation; the customer's next message starts a new one."""
+    if conversation.status == "resolved":
+        return
+    now = utcnow()
+    conversation.status, conversation.resolved_at = "resolved", now
+    for handoff in repo.open_handoffs(
+        session, business_id=conversation.business_id, conversation_id=conversation.id
+    ):
+        handoff.closed_at = now
+        session.add(handoff)
+    session.add(conversation)
+    session.flush()
+    events.publish(session, "conversation.updated", business_id=conversation.business_id,
+                   conversation_id=conversation.id, status=conversation.status)  # fmt: skip
+
+
+def rate(session: Session, *, conversation: Conversation, score: int, comment: str | None) -> None:
+    """Store the customer's satisfaction rating (CSAT, 1-5) of a resolved conversation."""
+    if conversation.status != "resolved":
+        raise NotResolved("Conversations can be rated once they are resolved.")
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise InvalidRating("score must be a whole number from 1 to 5.")
+    comment = (comment or "").strip() or None
+    if comment and len(comment) > MAX_CSAT_COMMENT:
+        raise InvalidRating(f"comment is longer than {MAX_CSAT_COMMENT} characters; shorten it.")
+    conversation.csat_score, conversation.csat_comment = score, comment
+    session.add(conversation)
+    session.flush()
+    events.publish(session, "conversation.rated", business_id=conversation.business_id,
+                   conversation_id=conversation.id, score=score)  # fmt: skip
+    events.publish(session, "conversation.updated", business_id=conversation.business_id,
+                   conversation_id=conversation.id, status=conversation.status)  # fmt: skip
+
+
+def open_conversation(
+    session: Session, *, business_id: int, integration_id: int, sender_id: str,
+    name: str | None = None,
+) -> Conversation:  # fmt: skip
+    """The sender's open conversation on a channel, started (with its contact) when none is."""
+    contact = _contact_for(
+        session, business_id=business_id, integration_id=integration_id, sender=sender_id,
+        name=name,
+    )  # fmt: skip
+    conversation, created = _conversation_for(
+        session, business_id=business_id, integration_id=integration_id, contact=contact
+    )
+    if created:
+        events.publish(session, "conversation.created", business_id=business_id,
+                       conversation_id=conversation.id, contact_id=contact.id)  # fmt: skip
+    return conversation
