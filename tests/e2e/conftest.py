@@ -13,6 +13,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -39,8 +40,39 @@ def _healthy(url: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class App:
+    """The running app: its address, and the environment that reaches its database and Redis."""
+
+    url: str
+    env: dict[str, str]
+
+    def cli(self, *args: str) -> dict:
+        """Run `python -m backend.cli ARGS` against this app; its JSON output."""
+        done = subprocess.run(
+            [sys.executable, "-m", "backend.cli", *args], cwd=PROJECT_ROOT, env=self.env,
+            capture_output=True, text=True, timeout=300, check=True,
+        )  # fmt: skip
+        return json.loads(done.stdout)
+
+    def python(self, code: str) -> str:
+        """Run Python code in a process connected to this app's database and Redis."""
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=PROJECT_ROOT, env=self.env,
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout
+
+
 @pytest.fixture(scope="session")
-def app_url() -> Iterator[str]:
+def app_url(app: App) -> str:
+    """The running app's base URL."""
+    return app.url
+
+
+@pytest.fixture(scope="session")
+def app() -> Iterator[App]:
     """BizBot on a free port with its own data dir and embedded services, stopped at the end."""
     port = _free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="bizbot-e2e-"))
@@ -69,7 +101,7 @@ def app_url() -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"BizBot did not start: {(data_dir / 'app.log').read_text()[-3000:]}")
             time.sleep(1)
-        yield url
+        yield App(url=url, env=env)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
