@@ -6,6 +6,7 @@ import reflex as rx
 
 from backend.api import asgi_app
 from backend.core.config import settings
+from bizbot_app.pages.integrations import integrations_page
 from bizbot_app.pages.knowledge import knowledge_page
 from bizbot_app.pages.login import login_page
 from bizbot_app.pages.overview import onboarding_page, overview_page
@@ -16,6 +17,7 @@ from bizbot_app.pages.users import users_page
 from bizbot_app.sections import BY_SLUG
 from state.auth import LoginState, SignupState
 from state.base import BaseState
+from state.integrations import IntegrationsState
 from state.knowledge import KnowledgeState
 from state.overview import OnboardingState, OverviewState
 from state.team import SettingsState, TeamState
@@ -45,6 +47,12 @@ app.add_page(settings_page, route="/settings", title=_title("settings"), on_load
 app.add_page(users_page, route="/users", title=_title("users"), on_load=TeamState.load)
 app.add_page(
     knowledge_page, route="/knowledge", title=_title("knowledge"), on_load=KnowledgeState.load
+)
+app.add_page(
+    integrations_page,
+    route="/integrations",
+    title=_title("integrations"),
+    on_load=IntegrationsState.load,
 )
 for _slug in PLACEHOLDER_SLUGS:
     app.add_page(

@@ -35,8 +35,7 @@ from sqlmodel import Session, SQLModel  # noqa: E402
 
 import backend.models  # noqa: E402, F401
 from backend.core import db as core_db  # noqa: E402
-from backend.core import migrate  # noqa: E402
-from backend.core import ratelimit  # noqa: E402
+from backend.core import migrate, ratelimit  # noqa: E402
 from backend.core import redis as core_redis  # noqa: E402
 from backend.core.config import settings  # noqa: E402
 from backend.core.embedded import EmbeddedRedis, embedded_database_url  # noqa: E402

@@ -9,7 +9,7 @@ import reflex as rx
 from bizbot_app.pages.shell import section_page
 
 PLACEHOLDER_SLUGS = (
-    "conversations", "handoff", "ai-rules", "templates", "integrations", "leads",
+    "conversations", "handoff", "ai-rules", "templates", "leads",
     "sales", "billing", "ads", "notifications", "security",
 )  # fmt: skip
 

@@ -1,0 +1,1 @@
+"""Owner-facing management of channel integrations: the website widget's settings and keys."""
