@@ -29,6 +29,9 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from backend.api.widget import minified_script  # noqa: E402
+
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 QUESTIONS = ["What are your opening hours?", "Do you deliver?", "Do you have gluten-free bread?",
@@ -80,7 +83,8 @@ def main() -> int:
     parser.add_argument("--url", default="http://localhost:3000")
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
-    raw = (ROOT / "widget" / "widget.js").read_bytes()
+    source = (ROOT / "widget" / "widget.js").read_bytes()
+    raw = minified_script()
     with urllib.request.urlopen(args.url + "/widget.js") as resp:
         served = resp.read()
     assert served == raw, "the running BizBot serves a different widget.js"
@@ -110,6 +114,8 @@ def main() -> int:
         browser.close()
     site.shutdown()
     result = {
+        "source_bytes": len(source),
+        "source_gzip_bytes": len(gzip.compress(source, 9)),
         "widget_js_bytes": len(raw),
         "widget_js_gzip_bytes": len(gzip.compress(raw, 9)),
         "click_to_panel_p50_ms": round(statistics.median(opens), 1),

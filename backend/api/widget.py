@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import rjsmin
 from redis import asyncio as aioredis
 from sse_starlette.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
@@ -39,9 +40,14 @@ _MESSAGE_EVENTS = {"message.created", "message.updated", "conversation.updated",
 # --- /widget.js ------------------------------------------------------------------------------
 
 
+def minified_script(path: Path = WIDGET_JS) -> bytes:
+    """widget.js as served: the readable source with comments and spacing stripped (rjsmin)."""
+    return rjsmin.jsmin(path.read_text(encoding="utf-8")).encode()
+
+
 @lru_cache(maxsize=4)
 def _script(path: Path, mtime_ns: int) -> tuple[bytes, bytes, str]:
-    raw = path.read_bytes()
+    raw = minified_script(path)
     return raw, gzip.compress(raw, 9, mtime=0), f'"{mtime_ns:x}-{len(raw):x}"'
 
 
@@ -79,7 +85,8 @@ def _cors(origin: str | None) -> dict[str, str]:
 
 
 def _error(exc: WidgetError, origin: str | None) -> JSONResponse:
-    headers = _cors(origin) if exc.code not in ("origin_not_allowed", "unknown_key") else {}
+    # Refusals carry CORS headers too, so the widget can tell the visitor why (not "offline").
+    headers = _cors(origin)
     if "retry_after" in exc.extra:
         headers["Retry-After"] = str(exc.extra["retry_after"])
     return JSONResponse({"error": str(exc), "code": exc.code, **exc.extra},
