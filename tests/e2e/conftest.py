@@ -114,14 +114,18 @@ def app() -> Iterator[App]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+def chromium_executable() -> str | None:
+    """Debian's Chromium when installed, else None (Playwright's own)."""
+    return shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    )
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Headless Chromium: Debian's when installed, else Playwright's own."""
-    executable = shutil.which("chromium") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-    )
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_ARGS)
         yield b
         b.close()
 
