@@ -32,12 +32,18 @@ def test_demo_seed_is_idempotent_and_resets_the_password():
     assert second["created"] is False
     assert second["email"] == settings.demo_email
     assert second["password"] == "second-pass-456"
+    assert second["widget_key"].startswith("wk_")
+    assert second["widget_key"] == first["widget_key"]  # one widget, kept across seeds
     from backend.auth import service as auth
+    from backend.widget import service as widget_service
 
     with session_scope() as session:
         ticket = auth.authenticate(session, email=second["email"], password="second-pass-456")
         assert ticket.business_id == second["business_id"]
         assert tenants.find_demo_business(session).id == second["business_id"]
+        widget = widget_service.load_widget(session, public_key=second["widget_key"])
+        widget_service.check_origin(widget, "http://localhost:8080")
+        widget_service.check_origin(widget, "http://127.0.0.1:5500")
 
 
 def test_demo_seed_refuses_production():
