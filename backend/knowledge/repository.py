@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +22,8 @@ from backend.models.knowledge import (
 from backend.models.tenants import Business
 
 _SIMPLE = sa.literal_column("'simple'::regconfig")
+# Above this many AND-groups a partial match is found word by word instead (see text_matches).
+MAX_TERM_COMBINATIONS = 64
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,7 @@ class Candidate:
     """A chunk one retriever found: its id, cosine distance to the query, and text rank."""
 
     chunk_id: int
-    distance: float
+    distance: float | None  # None until looked up (full-text hits)
     text_rank: float = 0.0
     all_terms: bool = False  # full text: every query term matched (not only some)
 
@@ -283,15 +287,31 @@ def _searchable(business_id: int):
     )
 
 
-def count_searchable_chunks(session: Session, *, business_id: int) -> int:
-    """How many chunks search would look through for this business."""
+def sample_term_counts(
+    session: Session, *, business_id: int, terms: Sequence[str], sample: int
+) -> tuple[int, dict[str, int]]:
+    """Up to `sample` of the business's searchable chunks: how many, and how many hold each term.
+
+    One statement with bounded work whatever the size of the knowledge base: search needs to
+    know whether there is anything (and little enough for an exact scan), and which words are
+    so common that they say nothing.
+    """
     target, on = _searchable(business_id)
-    return session.exec(
-        select(func.count())
-        .select_from(KnowledgeChunk)
+    rows = (
+        sa.select(KnowledgeChunk.tsv.label("tsv"))
         .join(target, on)
         .where(KnowledgeChunk.business_id == business_id)
-    ).one()
+        .limit(sample)
+        .subquery("sample")
+    )
+    columns = [func.count().label("n")] + [
+        func.count()
+        .filter(rows.c.tsv.op("@@")(func.websearch_to_tsquery(_SIMPLE, term)))
+        .label(f"t{index}")
+        for index, term in enumerate(terms)
+    ]
+    row = session.execute(sa.select(*columns).select_from(rows)).one()
+    return int(row[0]), dict(zip(terms, (int(value) for value in row[1:]), strict=True))
 
 
 def nearest_chunks_exact(
@@ -334,30 +354,6 @@ def nearest_chunks_indexed(
     return [Candidate(chunk_id=row.id, distance=float(row.distance)) for row in rows]
 
 
-def term_document_counts(
-    session: Session, *, business_id: int, terms: Sequence[str], cap: int
-) -> dict[str, int]:
-    """How many of the business's chunks contain each term, counting no further than `cap`."""
-    if not terms:
-        return {}
-    counts = []
-    for index, term in enumerate(terms):
-        # The LIMIT bounds the work for common words in a large knowledge base.
-        hits = (
-            sa.select(sa.literal(1))
-            .select_from(KnowledgeChunk)
-            .where(
-                KnowledgeChunk.business_id == business_id,
-                KnowledgeChunk.tsv.op("@@")(func.websearch_to_tsquery(_SIMPLE, term)),
-            )
-            .limit(cap)
-            .subquery(f"t{index}")
-        )
-        counts.append(sa.select(func.count()).select_from(hits).scalar_subquery())
-    row = session.execute(sa.select(*counts)).one()
-    return dict(zip(terms, (int(value) for value in row), strict=True))
-
-
 def text_matches(
     session: Session,
     *,
@@ -365,10 +361,9 @@ def text_matches(
     query: str,
     terms: Sequence[str] = (),
     min_terms: int = 0,
-    vector: np.ndarray,
     limit: int,
 ) -> list[Candidate]:
-    """Full-text hits of the business's chunks, best first, with their cosine distance.
+    """Full-text hits of the business's chunks, best first (distance not looked up).
 
     A hit matches all of `query` (web-search syntax), or at least `min_terms` of `terms`;
     those matching everything rank first, then by how many terms they match.
@@ -383,19 +378,21 @@ def text_matches(
         )
     if terms and min_terms:
         any_query = func.websearch_to_tsquery(_SIMPLE, " or ".join(terms))
+        if math.comb(len(terms), min_terms) <= MAX_TERM_COMBINATIONS:
+            # "At least n of these words" as one tsquery of AND-groups the GIN index answers,
+            # so only chunks that qualify are read (not every chunk holding any one word).
+            groups = [" ".join(group) for group in itertools.combinations(terms, min_terms)]
+            partial = func.websearch_to_tsquery(_SIMPLE, " or ".join(groups))
+        else:
+            partial = any_query
         condition = sa.or_(
-            all_terms, sa.and_(KnowledgeChunk.tsv.op("@@")(any_query), matched >= min_terms)
+            all_terms, sa.and_(KnowledgeChunk.tsv.op("@@")(partial), matched >= min_terms)
         )
-        rank = func.ts_rank_cd(KnowledgeChunk.tsv, any_query)
+        rank = func.ts_rank(KnowledgeChunk.tsv, any_query)
     else:
-        condition, rank = all_terms, func.ts_rank_cd(KnowledgeChunk.tsv, all_query)
+        condition, rank = all_terms, func.ts_rank(KnowledgeChunk.tsv, all_query)
     rows = session.execute(
-        sa.select(
-            KnowledgeChunk.id,
-            KnowledgeChunk.embedding.cosine_distance(vector).label("distance"),
-            rank.label("rank"),
-            all_terms.label("all_terms"),
-        )
+        sa.select(KnowledgeChunk.id, rank.label("rank"), all_terms.label("all_terms"))
         .join(target, on)
         .where(KnowledgeChunk.business_id == business_id, condition)
         .order_by(all_terms.desc(), matched.desc(), rank.desc(), KnowledgeChunk.id)
@@ -403,13 +400,24 @@ def text_matches(
     ).all()
     return [
         Candidate(
-            chunk_id=row.id,
-            distance=float(row.distance),
-            text_rank=float(row.rank),
-            all_terms=bool(row.all_terms),
+            chunk_id=row.id, distance=None, text_rank=float(row.rank), all_terms=bool(row.all_terms)
         )
         for row in rows
     ]
+
+
+def chunk_distances(
+    session: Session, *, business_id: int, chunk_ids: Sequence[int], vector: np.ndarray
+) -> dict[int, float]:
+    """The cosine distance from `vector` to each of these chunks of the business."""
+    if not chunk_ids:
+        return {}
+    rows = session.execute(
+        sa.select(KnowledgeChunk.id, KnowledgeChunk.embedding.cosine_distance(vector)).where(
+            KnowledgeChunk.business_id == business_id, KnowledgeChunk.id.in_(list(chunk_ids))
+        )
+    ).all()
+    return {row[0]: float(row[1]) for row in rows if row[1] is not None}
 
 
 def get_chunk_rows(session: Session, *, business_id: int, chunk_ids: list[int]) -> list[ChunkRow]:

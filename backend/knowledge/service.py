@@ -10,6 +10,7 @@ import math
 import os
 import re
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -47,6 +48,10 @@ __all__ = [
 RRF_K = 60
 # Below this many chunks a business is searched exactly; above, through the HNSW index.
 EXACT_SEARCH_MAX_CHUNKS = 2000
+# Chunks read to decide exact vs indexed search and which words are too common to match on.
+STATS_SAMPLE = EXACT_SEARCH_MAX_CHUNKS
+# One thread per process embeds queries while search's SQL runs (the model releases the GIL).
+_QUERY_EMBEDDING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-embedding")
 HNSW_EF_SEARCH = 200
 MAX_QUERY_CHARS = 2000
 MAX_TEXT_CHARS = 2_000_000
@@ -55,6 +60,7 @@ LIST_PREVIEW_CHARS = 500
 # fusion: it rescues exact names and codes, without letting shared words outvote meaning.
 PARTIAL_TEXT_WEIGHT = 0.5
 PARTIAL_MATCH_SHARE = 0.5
+PARTIAL_MATCH_MIN_TERMS = 2
 # A word in more than this share of a business's chunks (and more than COMMON_TERM_MIN_CHUNKS)
 # says little about which chunk answers; partial matching ignores it.
 COMMON_TERM_SHARE = 0.1
@@ -485,26 +491,26 @@ def _terms(query: str) -> list[str]:
 
 
 def _partial_match_terms(
-    session: Session, *, business_id: int, query: str, total: int
+    query: str, *, sampled: int, counts: dict[str, int]
 ) -> tuple[list[str], int]:
     """The query words a partial full-text match may use, and how many of them it needs.
 
     Words in many chunks ("the", "you", "de") are left out: they would make every chunk a
     partial match, and in rank fusion any text hit outvotes the next vector hit. A chunk then
     needs at least half of the remaining words (words it cannot contain included), so
-    a question in another language does not match on a shared word or two.
+    a question in another language does not match on a shared word or two. Word frequencies
+    come from a sample of the business's chunks (all of them, up to STATS_SAMPLE).
     """
     terms = _terms(query)
     if len(terms) < 2:
         return [], 0
-    common = max(COMMON_TERM_MIN_CHUNKS, math.ceil(total * COMMON_TERM_SHARE))
-    counts = repo.term_document_counts(
-        session, business_id=business_id, terms=terms, cap=common + 1
-    )
-    rare = [term for term in terms if counts[term] <= common]
-    known = [term for term in rare if counts[term] > 0]
-    needed = max(1, math.ceil(len(rare) * PARTIAL_MATCH_SHARE))
-    return (known, needed) if len(known) >= needed else ([], 0)
+    common = max(COMMON_TERM_MIN_CHUNKS, math.ceil(sampled * COMMON_TERM_SHARE))
+    rare = [term for term in terms if counts.get(term, 0) <= common]
+    # Two words at least: one shared word is weak evidence (the vector search covers it), and
+    # "any chunk with this word" can be thousands of chunks to rank in a large knowledge base.
+    needed = max(PARTIAL_MATCH_MIN_TERMS, math.ceil(len(rare) * PARTIAL_MATCH_SHARE))
+    # Words no chunk holds stay in `rare` (they count against a partial match) but cannot match.
+    return (rare, needed) if len(rare) >= needed else ([], 0)
 
 
 def search(session: Session, *, business_id: int, query: str, k: int = 5) -> list[RetrievedChunk]:
@@ -512,11 +518,20 @@ def search(session: Session, *, business_id: int, query: str, k: int = 5) -> lis
     query = parsing.normalise_line(query or "")[:MAX_QUERY_CHARS]
     if not query or k <= 0:
         return []
-    total = repo.count_searchable_chunks(session, business_id=business_id)
+    # The query's embedding is computed in another thread while the database does the rest.
+    pending_vector = _QUERY_EMBEDDING.submit(get_embedder().embed_queries, [query])
+    total, counts = repo.sample_term_counts(
+        session, business_id=business_id, terms=_terms(query), sample=STATS_SAMPLE
+    )
     if total == 0:
         return []
-    vector = get_embedder().embed_queries([query])[0]
     pool = max(40, 4 * k)
+    known, min_terms = _partial_match_terms(query, sampled=total, counts=counts)
+    text_hits = repo.text_matches(
+        session, business_id=business_id, query=query, terms=known, min_terms=min_terms,
+        limit=pool,
+    )  # fmt: skip
+    vector = pending_vector.result()[0]
     if total < EXACT_SEARCH_MAX_CHUNKS:
         nearest = repo.nearest_chunks_exact(
             session, business_id=business_id, vector=vector, limit=pool
@@ -530,18 +545,11 @@ def search(session: Session, *, business_id: int, query: str, k: int = 5) -> lis
             nearest = repo.nearest_chunks_exact(
                 session, business_id=business_id, vector=vector, limit=pool
             )
-    known, min_terms = _partial_match_terms(
-        session, business_id=business_id, query=query, total=total
-    )
-    text_hits = repo.text_matches(
-        session,
-        business_id=business_id,
-        query=query,
-        terms=known,
-        min_terms=min_terms,
-        vector=vector,
-        limit=pool,
-    )
+    near = {hit.chunk_id for hit in nearest}
+    text_distances = repo.chunk_distances(
+        session, business_id=business_id, vector=vector,
+        chunk_ids=[hit.chunk_id for hit in text_hits if hit.chunk_id not in near],
+    )  # fmt: skip
 
     scores: dict[int, float] = defaultdict(float)
     distances: dict[int, float] = {}
@@ -551,7 +559,7 @@ def search(session: Session, *, business_id: int, query: str, k: int = 5) -> lis
     for rank, hit in enumerate(text_hits, start=1):
         weight = 1.0 if hit.all_terms else PARTIAL_TEXT_WEIGHT
         scores[hit.chunk_id] += weight / (RRF_K + rank)
-        distances.setdefault(hit.chunk_id, hit.distance)
+        distances.setdefault(hit.chunk_id, text_distances.get(hit.chunk_id, 2.0))
     text_ids = {hit.chunk_id for hit in text_hits}
 
     best = sorted(scores, key=lambda cid: (-scores[cid], distances[cid], cid))[:k]
