@@ -106,6 +106,83 @@ def cmd_jobs_retry(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_channel_add(args: argparse.Namespace) -> int:
+    from backend.channels import service as channels
+    from backend.core.db import session_scope
+    from backend.integrations import service as integrations
+
+    try:
+        config = json.loads(args.config)
+    except ValueError as exc:
+        raise ValueError(f"--config is not JSON ({exc}); quote it: --config '{{...}}'") from None
+    if not isinstance(config, dict):
+        raise ValueError("--config must be a JSON object of the channel's settings")
+    with session_scope() as session:
+        integration = integrations.add_channel(
+            session, business_id=args.business, kind=args.kind, config=config, name=args.name
+        )
+        cfg = channels.to_config(integration)
+    result = {
+        "id": cfg.integration_id,
+        "business_id": cfg.business_id,
+        "kind": cfg.kind,
+        "webhook_url": channels.webhook_url(cfg.kind, cfg.integration_id),
+    }
+    if cfg.kind != "telegram":
+        result["verify_token"] = cfg.credentials.get("verify_token")
+    if args.no_register:
+        _print(result)
+        return 0
+    info = integrations.check_channel(cfg, register=True)
+    with session_scope() as session:
+        integrations.note_check(session, integration_id=cfg.integration_id, info=info)
+    _print({**result, "connected": info.ok, "display_name": info.display_name,
+            "error": info.error})  # fmt: skip
+    return 0 if info.ok else 1
+
+
+def cmd_messages(args: argparse.Namespace) -> int:
+    from backend.conversations import service as conversations
+    from backend.core.db import session_scope
+
+    with session_scope() as session:
+        found = conversations.latest_messages(session, business_id=args.business, limit=args.limit)
+    for message in found:
+        if args.json:
+            _print(message)
+        else:
+            text = (message["text"] or "").replace("\n", " ")[:60]
+            print(f"{message['id']:>6} {message['direction']:<8} {message['delivery_status']:<9} "
+                  f"{message['external_id'] or '-':<28} {text}")  # fmt: skip
+    return 0
+
+
+def cmd_events_replay(args: argparse.Namespace) -> int:
+    from backend.conversations import service as conversations
+    from backend.conversations import tasks
+    from backend.core.db import session_scope
+
+    if args.delivery is not None:
+        with session_scope() as session:
+            _print(conversations.replay_delivery(session, delivery_id=args.delivery))
+        return 0
+    if args.event is None:
+        raise ValueError("name an inbound event id, or --delivery ID for a stored webhook body")
+    with session_scope() as session:
+        conversations.replay_event(session, event_id=args.event)
+    _print({"event_id": args.event, "status": tasks.process_inbound(args.event)})
+    return 0
+
+
+def cmd_events_purge(args: argparse.Namespace) -> int:
+    from backend.channels import service as channels
+    from backend.core.db import session_scope
+
+    with session_scope() as session:
+        _print({"purged": channels.purge_deliveries(session)})
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's commands and options."""
     parser = argparse.ArgumentParser(prog="python -m backend.cli", description=__doc__)
@@ -150,6 +227,49 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("id")
     retry.set_defaults(func=cmd_jobs_retry)
 
+    channel = sub.add_parser("channel", help="messaging channels").add_subparsers(
+        dest="channel", required=True
+    )
+    add = channel.add_parser(
+        "add", help="connect WhatsApp, Telegram, Instagram or Messenger; prints its id as JSON"
+    )
+    add.add_argument("--business", type=int, required=True, help="id of the business")
+    add.add_argument("--kind", required=True,
+                     choices=["whatsapp", "telegram", "instagram", "messenger"])  # fmt: skip
+    add.add_argument(
+        "--config", required=True,
+        help="JSON settings, the setup form's fields: whatsapp {phone_number_id, waba_id, "
+             "access_token, app_secret, verify_token}; telegram {bot_token}; messenger "
+             "{page_id, page_access_token, app_secret, verify_token}; instagram {ig_account_id, "
+             "page_access_token, app_secret, verify_token}",
+    )  # fmt: skip
+    add.add_argument("--name", help="a name for the channel (default: the platform's)")
+    add.add_argument(
+        "--no-register",
+        action="store_true",
+        help="store it without calling the platform (no test, no webhook set-up)",
+    )
+    add.set_defaults(func=cmd_channel_add)
+
+    messages = sub.add_parser("messages", help="the latest messages of a business")
+    messages.add_argument("--business", type=int, required=True)
+    messages.add_argument("--limit", type=int, default=20)
+    messages.add_argument("--json", action="store_true", help="one JSON object per line")
+    messages.set_defaults(func=cmd_messages)
+
+    events = sub.add_parser("events", help="inbound channel events").add_subparsers(
+        dest="events", required=True
+    )
+    replay = events.add_parser(
+        "replay", help="process a stored event again, or re-read a kept webhook body"
+    )
+    replay.add_argument("event", nargs="?", type=int, help="inbound event id")
+    replay.add_argument("--delivery", type=int, help="id of a kept webhook body to parse again")
+    replay.set_defaults(func=cmd_events_replay)
+    events.add_parser(
+        "purge", help="delete kept webhook bodies older than WEBHOOK_RETENTION_DAYS"
+    ).set_defaults(func=cmd_events_purge)
+
     from backend.knowledge import cli as knowledge_cli
 
     knowledge_cli.register(sub)
@@ -160,12 +280,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; errors print one line to stderr and exit 1 or 2."""
     args = build_parser().parse_args(argv)
     from backend.auth.service import AuthError
+    from backend.conversations.service import NothingToReplay
     from backend.demo import DemoRefused
 
     try:
         settings.check_production()
         return args.func(args)
-    except (AuthError, ConfigError, DemoRefused, ValueError) as exc:
+    except (AuthError, ConfigError, DemoRefused, ValueError, NothingToReplay) as exc:
         field = getattr(exc, "field", None)
         print(f"error: {f'{field}: ' if field else ''}{exc}", file=sys.stderr)
         return 1

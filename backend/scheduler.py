@@ -11,12 +11,18 @@ import sys
 
 from rq.cron import CronScheduler
 
+from backend.channels.tasks import purge_webhook_bodies
 from backend.conversations.tasks import sweep
 from backend.core.config import settings
 from backend.core.redis import get_redis
+from backend.handoff.tasks import check_sla
 
 # (job, queue, seconds between runs)
-PERIODIC_JOBS = ((sweep, "scheduled", 30),)
+PERIODIC_JOBS = (
+    (sweep, "scheduled", 30),
+    (check_sla, "scheduled", 60),
+    (purge_webhook_bodies, "scheduled", 3600),
+)
 
 
 def build_scheduler() -> CronScheduler:

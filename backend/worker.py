@@ -31,7 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
     settings.check_production()
-    import backend.live  # noqa: F401  (registers the live-push listener)
+    # Listeners: live push; and the inbox side's (route handoffs, SLA clocks, lead notices).
+    import backend.handoff.tasks
+    import backend.live
+    import backend.notifications.tasks  # noqa: F401
 
     queues = [get_queue(n) for n in (args.queues or QUEUE_NAMES)]
     worker = SimpleWorker(queues, connection=get_redis())

@@ -39,6 +39,9 @@ class MessageIn:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     timestamp: datetime | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    # The channel's own id of the message when the dedup key is another one (Telegram's
+    # update_id): later edits name the message by this.
+    message_ref: str | None = None
     kind: ClassVar[str] = "message"
 
 
@@ -67,7 +70,101 @@ class Unsupported:
     kind: ClassVar[str] = "unsupported"
 
 
-ChannelEvent = MessageIn | StatusUpdate | Unsupported
+@dataclass(frozen=True)
+class Edit:
+    """The customer changed (or deleted) a message they sent earlier.
+
+    `external_id` is the dedup key of the edit itself (an update id, or the message id with
+    the edit's number); `message_external_id` names the message that changed.
+    """
+
+    external_id: str
+    message_external_id: str
+    sender_id: str
+    text: str = ""
+    deleted: bool = False
+    timestamp: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    kind: ClassVar[str] = "edit"
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """A customer reacted to a message (or took the reaction back: `emoji` empty).
+
+    Dedup key: message id + reaction + sender, so each change of mind is its own event.
+    """
+
+    external_id: str
+    message_external_id: str
+    sender_id: str
+    emoji: str = ""
+    timestamp: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    kind: ClassVar[str] = "reaction"
+
+
+@dataclass(frozen=True)
+class Echo:
+    """A message the business's own account sent (from the platform's app or BizBot itself).
+
+    `sender_id` is the customer the message went to, so the echo is ordered with that
+    customer's messages; it is stored as outbound and never answered.
+    """
+
+    external_id: str
+    sender_id: str
+    text: str = ""
+    content_type: str = "text"
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    app_id: str | None = None
+    # What the sender attached to the message; BizBot marks its own sends `bizbot:<message id>`.
+    metadata: str | None = None
+    timestamp: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    kind: ClassVar[str] = "echo"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The customer received or read our messages up to a moment (`watermark`), or the listed ones.
+
+    Dedup key: the receipt kind, the customer and the watermark (or the message ids).
+    """
+
+    external_id: str
+    sender_id: str
+    status: str  # "delivered" or "read"
+    watermark: str | None = None  # ISO 8601: every message sent before it is covered
+    message_external_ids: list[str] = field(default_factory=list)
+    timestamp: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    kind: ClassVar[str] = "receipt"
+
+
+ChannelEvent = MessageIn | StatusUpdate | Edit | Reaction | Echo | Receipt | Unsupported
+EVENT_TYPES: tuple[type, ...] = (
+    MessageIn,
+    StatusUpdate,
+    Edit,
+    Reaction,
+    Echo,
+    Receipt,
+    Unsupported,
+)
+
+
+class BadPayload(ValueError):
+    """An authentic request whose body is not what the channel documents (HTTP 400)."""
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A customer's file as downloaded from the channel, before BizBot stores it."""
+
+    content: bytes
+    mime_type: str
+    filename: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +177,12 @@ class OutboundMessage:
     text: str
     quick_replies: list[str] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    # Who wrote it ("ai", "agent", "system"): Meta's HUMAN_AGENT tag is for people only.
+    sender_type: str = "ai"
+    # The customer's last message: channels with a reply window (WhatsApp, Meta) check it.
+    customer_last_message_at: datetime | None = None
+    # An approved template to send instead of free text ({"name", "language", "components"}).
+    template: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +192,8 @@ class SendResult:
     external_id: str | None = None
     error: str | None = None
     retryable: bool = True
+    # Seconds the platform asked us to wait before sending again (Telegram's 429 retry_after).
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -114,3 +219,19 @@ class ChannelAdapter(Protocol):
     def send(self, msg: OutboundMessage, cfg: ChannelConfig) -> SendResult: ...
 
     def connect(self, cfg: ChannelConfig) -> ConnectionInfo: ...
+
+
+class DownloadsMedia(Protocol):
+    """Channels whose customers send files implement this too (the media job calls it)."""
+
+    def download(
+        self, attachment: Mapping[str, Any], cfg: ChannelConfig, *, max_bytes: int
+    ) -> MediaFile: ...
+
+
+class MediaError(Exception):
+    """A customer's file could not be fetched or is not allowed; the message says why."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable

@@ -7,7 +7,7 @@ import importlib
 from backend.channels.base import ChannelAdapter
 
 # Channel modules in backend/channels/, imported the first time their kind is needed.
-BUILT_IN = ("widget",)
+BUILT_IN = ("widget", "whatsapp", "telegram", "messenger", "instagram")
 
 _adapters: dict[str, ChannelAdapter] = {}
 

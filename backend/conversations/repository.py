@@ -246,3 +246,105 @@ def open_handoffs(session: Session, *, business_id: int, conversation_id: int) -
             )
         ).all()
     )
+
+
+# --- channel events beyond new messages (edits, reactions, echoes, receipts, media) ---------
+
+
+def find_inbound_message_by_ref(
+    session: Session, *, business_id: int, integration_id: int, sender: str, ref: str
+) -> Message | None:
+    """The customer's message a channel names by its own id: the message's external id, or
+    the `message_ref` of the event that brought it (Telegram names messages by chat + id)."""
+    by_id = session.exec(
+        select(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Message.business_id == business_id,
+            Conversation.channel_integration_id == integration_id,
+            Message.external_id == ref,
+            Message.direction == "inbound",
+        )
+    ).first()
+    if by_id is not None:
+        return by_id
+    return session.exec(
+        select(Message)
+        .join(InboundEvent, InboundEvent.id == Message.inbound_event_id)
+        .where(
+            Message.business_id == business_id,
+            InboundEvent.channel_integration_id == integration_id,
+            InboundEvent.sender_external_id == sender,
+            InboundEvent.payload["message_ref"].astext == ref,
+        )
+    ).first()
+
+
+def outbound_messages_until(
+    session: Session,
+    *,
+    business_id: int,
+    integration_id: int,
+    contact_id: int,
+    until: datetime,
+    limit: int = 200,
+) -> list[Message]:
+    """Our messages to a contact on a channel, sent before `until`, not yet read (receipts)."""
+    return list(
+        session.exec(
+            select(Message)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(
+                Message.business_id == business_id,
+                Conversation.channel_integration_id == integration_id,
+                Conversation.contact_id == contact_id,
+                Message.direction == "outbound",
+                Message.delivery_status.in_(("sent", "delivered")),
+                Message.created_at <= until,
+            )
+            .order_by(Message.id.desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def get_message_for_job(session: Session, *, message_id: int) -> Message | None:
+    """The message a job names by id (this lookup finds the tenant)."""
+    return session.get(Message, message_id)
+
+
+def lock_message(session: Session, *, business_id: int, message_id: int) -> Message | None:
+    """The business's message, locked until commit (jobs merging into its attachments)."""
+    return session.exec(
+        select(Message)
+        .where(Message.business_id == business_id, Message.id == message_id)
+        .with_for_update()
+    ).first()
+
+
+def get_contact_for_job(session: Session, *, contact_id: int) -> Contact | None:
+    """The contact a job names by id (this lookup finds the tenant)."""
+    return session.get(Contact, contact_id)
+
+
+def latest_messages(session: Session, *, business_id: int, limit: int) -> list[Message]:
+    """The business's newest messages across conversations, newest first (the admin CLI)."""
+    return list(
+        session.exec(
+            select(Message)
+            .where(Message.business_id == business_id)
+            .order_by(Message.id.desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def reset_event(session: Session, *, event_id: int) -> InboundEvent | None:
+    """Make a stored event pending again with no attempts (the admin CLI's replay)."""
+    event = session.get(InboundEvent, event_id)
+    if event is not None:
+        event.status, event.attempts, event.last_error = "pending", 0, None
+        event.processed_at = None
+        session.add(event)
+        session.flush()
+    return event

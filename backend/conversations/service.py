@@ -13,7 +13,18 @@ from backend import events
 from backend.ai import engine
 from backend.ai import service as ai_service
 from backend.ai.schemas import Action, AIDecision, EngineInput, Turn
-from backend.channels.base import ChannelConfig, ChannelEvent, MessageIn, StatusUpdate
+from backend.channels import media, registry
+from backend.channels import repository as channels_repo
+from backend.channels.base import (
+    ChannelConfig,
+    ChannelEvent,
+    Echo,
+    Edit,
+    MessageIn,
+    Reaction,
+    Receipt,
+    StatusUpdate,
+)
 from backend.conversations import repository as repo
 from backend.core.queue import enqueue_after_commit
 from backend.models.base import utcnow
@@ -29,6 +40,12 @@ MAX_TEXT_CHARS = 20_000
 HISTORY_TURNS = 10
 PROCESS_INBOUND = "backend.conversations.tasks.process_inbound"
 SEND_OUTBOUND = "backend.conversations.tasks.send_outbound"
+DOWNLOAD_MEDIA = "backend.conversations.tasks.download_media"
+FETCH_PROFILE = "backend.conversations.tasks.fetch_profile"
+# Customer messages stored and shown but not answered by the AI: nothing was asked.
+NOT_ANSWERED = ("unsupported", "story_mention", "command")
+# Telegram's /start, when the business wrote no greeting in its AI rules.
+DEFAULT_GREETING = "Hi! How can we help you today?"
 _STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 _ROLE = {"customer": "customer", "ai": "assistant", "agent": "agent"}
 _AI_ERROR_NOTICE = "Sorry, I can't answer right now. A member of our team will reply shortly."
@@ -336,19 +353,227 @@ def process_event(session: Session, *, event: InboundEvent, final_attempt: bool)
     """Do everything one stored event asks for, then mark it done (in the caller's transaction)."""
     if event.kind == StatusUpdate.kind:
         apply_status(session, event=event)
+    elif event.kind == Edit.kind:
+        apply_edit(session, event=event)
+    elif event.kind == Reaction.kind:
+        record_reaction(session, event=event)
+    elif event.kind == Echo.kind:
+        record_echo(session, event=event)
+    elif event.kind == Receipt.kind:
+        apply_receipt(session, event=event)
+    elif event.kind == "unsupported" and not event.sender_external_id:
+        pass  # No customer to file it under (an account notice): the stored event is the record.
     elif event.kind in (MessageIn.kind, "unsupported"):
         conversation, message = record_incoming(session, event=event)
+        if message is not None:
+            _after_incoming(session, event=event, conversation=conversation, message=message)
         if (
             message is not None
             and conversation.status == "ai"
             and message.error is None
-            and message.content_type != "unsupported"
+            and message.content_type not in NOT_ANSWERED
         ):
             answer(session, conversation=conversation, message=message, final_attempt=final_attempt)
+        elif (
+            message is not None
+            and conversation.status == "ai"
+            and message.content_type == "command"
+        ):
+            greet(session, conversation=conversation, message=message)
     event.status = "done"
     event.processed_at = utcnow()
     event.last_error = None
     session.add(event)
+
+
+# --- channel events beyond new messages -----------------------------------------------------
+
+
+def _after_incoming(
+    session: Session, *, event: InboundEvent, conversation: Conversation, message: Message
+) -> None:
+    """Fetch the files a message carries (platform URLs expire) and the sender's name."""
+    if any(media.pending(a) for a in message.attachments or []):
+        enqueue_after_commit(session, DOWNLOAD_MEDIA, message.id, queue="default")
+    contact = repo.get_contact(
+        session, business_id=conversation.business_id, contact_id=conversation.contact_id
+    )
+    if contact is None or contact.name or (contact.attributes or {}).get("profile_checked"):
+        return
+    integration = channels_repo.get_integration(
+        session, business_id=event.business_id, integration_id=event.channel_integration_id
+    )
+    try:
+        adapter = registry.get_adapter(integration.kind) if integration else None
+    except registry.UnknownChannel:
+        adapter = None
+    if adapter is not None and hasattr(adapter, "profile_name"):
+        contact.attributes = {**(contact.attributes or {}), "profile_checked": "pending"}
+        session.add(contact)
+        enqueue_after_commit(
+            session, FETCH_PROFILE, contact.id, event.channel_integration_id, queue="default"
+        )
+
+
+def greet(session: Session, *, conversation: Conversation, message: Message) -> Message:
+    """Answer a conversation-opening command (Telegram's /start) with the business's greeting."""
+    rules = ai_service.rules_for(session, business_id=conversation.business_id)
+    return add_outbound(
+        session, conversation=conversation, text=rules.greeting or DEFAULT_GREETING,
+        sender_type="ai", language=conversation.language,
+    )  # fmt: skip
+
+
+def apply_edit(session: Session, *, event: InboundEvent) -> None:
+    """The customer edited (or deleted) a stored message: its text follows."""
+    data = event.payload
+    message = repo.find_inbound_message_by_ref(
+        session, business_id=event.business_id, integration_id=event.channel_integration_id,
+        sender=event.sender_external_id or "", ref=str(data.get("message_external_id") or ""),
+    )  # fmt: skip
+    if message is None:
+        event.last_error = "the edited message is not stored (it may predate this channel)"
+        return
+    if data.get("deleted"):
+        message.text, message.error = "", "The customer deleted this message."
+    else:
+        message.text = str(data.get("text") or "")[:MAX_TEXT_CHARS]
+    session.add(message)
+    events.publish(session, "message.updated", business_id=event.business_id,
+                   conversation_id=message.conversation_id, message_id=message.id,
+                   edited=True, deleted=bool(data.get("deleted")))  # fmt: skip
+
+
+def _thread_of(session: Session, event: InboundEvent) -> tuple[Conversation, bool]:
+    business_id, integration_id = event.business_id, event.channel_integration_id
+    contact = _contact_for(
+        session, business_id=business_id, integration_id=integration_id,
+        sender=event.sender_external_id or "unknown", name=None,
+    )  # fmt: skip
+    return _conversation_for(
+        session, business_id=business_id, integration_id=integration_id, contact=contact
+    )
+
+
+def record_reaction(session: Session, *, event: InboundEvent) -> Message | None:
+    """Store a customer's reaction as a small message of its own (never answered)."""
+    data = event.payload
+    conversation, created = _thread_of(session, event)
+    target = repo.find_message_by_external_id(
+        session, business_id=event.business_id, integration_id=event.channel_integration_id,
+        external_id=str(data.get("message_external_id") or ""),
+    )  # fmt: skip
+    emoji = str(data.get("emoji") or "")
+    message_id = repo.insert_message(
+        session, business_id=event.business_id, conversation_id=conversation.id,
+        direction="inbound", sender_type="customer",
+        text=emoji or "Removed their reaction", content_type="reaction",
+        attachments=[{"type": "reaction", "emoji": emoji,
+                      "message_external_id": data.get("message_external_id"),
+                      "message_id": target.id if target else None}],
+        external_id=event.external_id[:255], inbound_event_id=event.id,
+        delivery_status="received", error=None, ai_sources=[], is_private_note=False,
+        provider_timestamp=event.provider_timestamp,
+    )  # fmt: skip
+    if message_id is None:
+        return None
+    conversation.last_message_at = utcnow()
+    session.add(conversation)
+    session.flush()
+    if created:
+        events.publish(session, "conversation.created", business_id=event.business_id,
+                       conversation_id=conversation.id,
+                       contact_id=conversation.contact_id)  # fmt: skip
+    events.publish(session, "message.created", business_id=event.business_id,
+                   conversation_id=conversation.id, message_id=message_id,
+                   sender_type="customer")  # fmt: skip
+    return repo.get_message(session, business_id=event.business_id, message_id=message_id)
+
+
+def record_echo(session: Session, *, event: InboundEvent) -> Message | None:
+    """A message the business's account sent outside BizBot, stored as outbound (no answer).
+
+    Echoes of BizBot's own sends (marked `bizbot:<id>`, or already known by their id) only
+    confirm the channel's id of that message.
+    """
+    data = event.payload
+    business_id, integration_id = event.business_id, event.channel_integration_id
+    known = repo.find_message_by_external_id(
+        session, business_id=business_id, integration_id=integration_id,
+        external_id=event.external_id,
+    )  # fmt: skip
+    if known is not None:
+        return None
+    metadata = str(data.get("metadata") or "")
+    if metadata.startswith("bizbot:") and metadata[7:].isdigit():
+        own = repo.get_message(session, business_id=business_id, message_id=int(metadata[7:]))
+        if own is not None:
+            if not own.external_id:
+                own.external_id = event.external_id[:255]
+                session.add(own)
+            return None
+    conversation, created = _thread_of(session, event)
+    message_id = repo.insert_message(
+        session, business_id=business_id, conversation_id=conversation.id,
+        direction="outbound", sender_type="agent", text=str(data.get("text") or ""),
+        content_type=str(data.get("content_type") or "text"),
+        attachments=list(data.get("attachments") or []),
+        external_id=event.external_id[:255], inbound_event_id=event.id,
+        delivery_status="sent", error=None, ai_sources=[], is_private_note=False,
+        provider_timestamp=event.provider_timestamp,
+    )  # fmt: skip
+    if message_id is None:
+        return None
+    conversation.last_message_at = utcnow()
+    session.add(conversation)
+    session.flush()
+    if created:
+        events.publish(session, "conversation.created", business_id=business_id,
+                       conversation_id=conversation.id,
+                       contact_id=conversation.contact_id)  # fmt: skip
+    events.publish(session, "message.created", business_id=business_id,
+                   conversation_id=conversation.id, message_id=message_id,
+                   sender_type="agent")  # fmt: skip
+    return repo.get_message(session, business_id=business_id, message_id=message_id)
+
+
+def _advance(session: Session, message: Message, status: str) -> bool:
+    if _STATUS_RANK.get(status, -1) <= _STATUS_RANK.get(message.delivery_status, -1):
+        return False
+    message.delivery_status = status
+    session.add(message)
+    events.publish(session, "message.updated", business_id=message.business_id,
+                   conversation_id=message.conversation_id, message_id=message.id,
+                   delivery_status=status)  # fmt: skip
+    return True
+
+
+def apply_receipt(session: Session, *, event: InboundEvent) -> int:
+    """Delivered/read receipts: the named messages, or all ours before the watermark, move on."""
+    data = event.payload
+    status = str(data.get("status") or "")
+    business_id, integration_id = event.business_id, event.channel_integration_id
+    moved = 0
+    for external_id in data.get("message_external_ids") or []:
+        message = repo.find_message_by_external_id(
+            session, business_id=business_id, integration_id=integration_id,
+            external_id=str(external_id),
+        )  # fmt: skip
+        if message is not None and message.direction == "outbound":
+            moved += _advance(session, message, status)
+    if data.get("watermark") and event.sender_external_id:
+        identity = repo.find_contact_identity(
+            session, business_id=business_id, integration_id=integration_id,
+            external_user_id=event.sender_external_id,
+        )  # fmt: skip
+        if identity is not None:
+            until = datetime.fromisoformat(str(data["watermark"]))
+            for message in repo.outbound_messages_until(
+                session, business_id=business_id, integration_id=integration_id,
+                contact_id=identity.contact_id, until=until,
+            ):  # fmt: skip
+                moved += _advance(session, message, status)
+    return moved
 
 
 def mark_failed(session: Session, *, event_id: int, error: str, final: bool) -> None:
@@ -468,3 +693,54 @@ def open_conversation(
         events.publish(session, "conversation.created", business_id=business_id,
                        conversation_id=conversation.id, contact_id=contact.id)  # fmt: skip
     return conversation
+
+
+# --- admin: the latest messages, replays ------------------------------------------------------
+
+
+def latest_messages(session: Session, *, business_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    """The business's newest messages (newest first) with their channel ids and delivery status."""
+    return [
+        {
+            "id": m.id,
+            "conversation_id": m.conversation_id,
+            "direction": m.direction,
+            "sender_type": m.sender_type,
+            "content_type": m.content_type,
+            "text": m.text,
+            "external_id": m.external_id,
+            "delivery_status": m.delivery_status,
+            "error": m.error,
+            "attachments": m.attachments,
+            "created_at": m.created_at.isoformat() if m.created_at else None,
+        }
+        for m in repo.latest_messages(session, business_id=business_id, limit=limit)
+    ]
+
+
+class NothingToReplay(LookupError):
+    """A replay names an event or a stored webhook body that does not exist."""
+
+
+def replay_event(session: Session, *, event_id: int) -> InboundEvent:
+    """Make a stored event pending again (attempts reset); the caller runs or enqueues its job."""
+    event = repo.reset_event(session, event_id=event_id)
+    if event is None:
+        raise NothingToReplay(f"there is no inbound event {event_id}")
+    return event
+
+
+def replay_delivery(session: Session, *, delivery_id: int) -> dict[str, Any]:
+    """Parse a kept webhook body again and store what it holds (duplicates stay ignored)."""
+    delivery = channels_repo.get_delivery_for_replay(session, delivery_id=delivery_id)
+    if delivery is None:
+        raise NothingToReplay(f"there is no stored webhook body {delivery_id} (kept 30 days)")
+    integration = channels_repo.find_integration_for_webhook(
+        session, integration_id=delivery.channel_integration_id
+    )
+    from backend.channels.service import to_config
+
+    cfg = to_config(integration)
+    events_in = registry.get_adapter(cfg.kind).parse(bytes(delivery.body), cfg)
+    new_ids = receive(session, cfg=cfg, events_in=events_in)
+    return {"delivery_id": delivery_id, "events": len(events_in), "new_event_ids": new_ids}

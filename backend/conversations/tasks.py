@@ -9,14 +9,15 @@ from sqlmodel import Session
 
 import backend.live  # noqa: F401  (registers the live-push listener in worker processes)
 from backend import events
-from backend.channels import registry
+from backend.channels import media, registry
 from backend.channels import repository as channels_repo
-from backend.channels.base import OutboundMessage, SendResult
+from backend.channels.base import MediaError, OutboundMessage, SendResult
 from backend.channels.service import to_config
 from backend.conversations import repository as repo
 from backend.conversations import service
 from backend.core.db import session_scope
-from backend.core.queue import enqueue
+from backend.core.queue import enqueue, get_queue
+from backend.core.redis import get_redis
 from backend.knowledge import service as knowledge
 from backend.models.base import utcnow
 from backend.models.channels import ChannelIntegration
@@ -99,10 +100,13 @@ def _deliver(
     quick_replies = next(
         (a.get("options", []) for a in message.attachments if a.get("type") == "quick_replies"), []
     )
+    template = next((a for a in message.attachments if a.get("type") == "template"), None)
+    files = [a for a in message.attachments if a.get("type") not in ("quick_replies", "template")]
     outbound = OutboundMessage(
         message_id=message.id, conversation_id=conversation.id,
         recipient_id=identity.external_user_id, text=message.text or "",
-        quick_replies=quick_replies,
+        quick_replies=quick_replies, attachments=files, sender_type=message.sender_type,
+        customer_last_message_at=conversation.last_customer_message_at, template=template,
     )  # fmt: skip
     try:
         return registry.get_adapter(integration.kind).send(outbound, to_config(integration))
@@ -113,48 +117,94 @@ def _deliver(
         return SendResult(error=f"{type(exc).__name__}: {exc}", retryable=True)
 
 
+def _hold_key(integration_id: int) -> str:
+    return f"bizbot:channel-hold:{integration_id}"
+
+
+def hold_remaining(integration_id: int) -> float:
+    """Seconds a channel asked BizBot to wait before sending again (0 when none)."""
+    ttl = get_redis().pttl(_hold_key(integration_id))
+    return max(ttl, 0) / 1000
+
+
+def _hold(integration_id: int, seconds: float) -> None:
+    get_redis().set(_hold_key(integration_id), "1", px=max(int(seconds * 1000), 1))
+
+
+def _send_later(outbox_id: int, seconds: float) -> None:
+    get_queue("outbound").enqueue_in(
+        timedelta(seconds=max(seconds, 0.5)), send_outbound, outbox_id, retry=None
+    )
+
+
 def send_outbound(outbox_id: int) -> str:
-    """Send one queued reply on its channel; failures are recorded and retried with backoff."""
+    """Send one queued reply on its channel; failures are recorded and retried with backoff.
+
+    When a channel rate-limits BizBot (Telegram's 429 `retry_after`), nothing is sent on that
+    channel until the wait is over; the reply is sent again right after it.
+    """
     retry_error: str | None = None
+    wait: float | None = None
     with session_scope() as session:
         outbox = repo.get_outbox_for_job(session, outbox_id=outbox_id)
         if outbox is None or outbox.status in ("sent", "failed"):
             return outbox.status if outbox else "busy"
-        business_id = outbox.business_id
-        message = repo.get_message(session, business_id=business_id, message_id=outbox.message_id)
-        conversation = repo.get_conversation(
-            session, business_id=business_id, conversation_id=message.conversation_id
-        )
-        integration = channels_repo.find_integration_for_webhook(
-            session, integration_id=outbox.channel_integration_id
-        )
-        outbox.attempts += 1
-        result = _deliver(session, integration, conversation, message)
-        if result.error is None:
-            outbox.status, outbox.sent_at = "sent", utcnow()
-            outbox.external_id = message.external_id = result.external_id
-            message.delivery_status, message.error = "sent", None
+        held = hold_remaining(outbox.channel_integration_id)
+        if held > 0:
+            wait = held
+            status = outbox.status
         else:
-            outbox.last_error = result.error[:2000]
-            if not result.retryable or outbox.attempts >= MAX_SEND_ATTEMPTS:
-                outbox.status = "failed"
-                message.delivery_status, message.error = "failed", result.error[:2000]
-            else:
-                backoff = _SEND_BACKOFF[min(outbox.attempts, len(_SEND_BACKOFF)) - 1]
-                outbox.status, outbox.next_attempt_at = (
-                    "pending",
-                    utcnow() + timedelta(seconds=backoff),
-                )
-                retry_error = result.error
-        session.add(outbox)
-        session.add(message)
-        events.publish(session, "message.updated", business_id=business_id,
-                       conversation_id=conversation.id, message_id=message.id,
-                       delivery_status=message.delivery_status)  # fmt: skip
-        status = outbox.status
+            status, retry_error, wait = _send_now(session, outbox)
+    if wait is not None:
+        _send_later(outbox_id, wait)
+        return status
     if retry_error is not None:
         raise SendFailed(retry_error)
     return status
+
+
+def _send_now(session: Session, outbox) -> tuple[str, str | None, float | None]:
+    """One attempt; (outbox status, error to retry with, seconds the channel asked to wait)."""
+    retry_error: str | None = None
+    wait: float | None = None
+    business_id = outbox.business_id
+    message = repo.get_message(session, business_id=business_id, message_id=outbox.message_id)
+    conversation = repo.get_conversation(
+        session, business_id=business_id, conversation_id=message.conversation_id
+    )
+    integration = channels_repo.find_integration_for_webhook(
+        session, integration_id=outbox.channel_integration_id
+    )
+    outbox.attempts += 1
+    result = _deliver(session, integration, conversation, message)
+    if result.error is None:
+        outbox.status, outbox.sent_at = "sent", utcnow()
+        outbox.external_id = message.external_id = result.external_id
+        message.delivery_status, message.error = "sent", None
+    else:
+        outbox.last_error = result.error[:2000]
+        if not result.retryable or outbox.attempts >= MAX_SEND_ATTEMPTS:
+            outbox.status = "failed"
+            message.delivery_status, message.error = "failed", result.error[:2000]
+        elif result.retry_after is not None:
+            wait = float(result.retry_after)
+            _hold(integration.id, wait)
+            outbox.status = "pending"
+            outbox.next_attempt_at = utcnow() + timedelta(seconds=wait)
+        else:
+            backoff = _SEND_BACKOFF[min(outbox.attempts, len(_SEND_BACKOFF)) - 1]
+            outbox.status, outbox.next_attempt_at = (
+                "pending",
+                utcnow() + timedelta(seconds=backoff),
+            )
+            retry_error = result.error
+    session.add(outbox)
+    session.add(message)
+    events.publish(session, "message.updated", business_id=business_id,
+                   conversation_id=conversation.id, message_id=message.id,
+                   delivery_status=message.delivery_status)  # fmt: skip
+    status = outbox.status
+    return status, retry_error, wait
 
 
 def sweep() -> dict[str, int]:
@@ -173,3 +223,112 @@ def sweep() -> dict[str, int]:
         log.info("sweep re-enqueued %d events, %d replies, %d knowledge sources",
                  len(event_ids), len(outbox_ids), sources)  # fmt: skip
     return {"events": len(event_ids), "replies": len(outbox_ids), "knowledge_sources": sources}
+
+
+# --- inbound media and profiles ----------------------------------------------------------------
+
+
+class MessageNotFound(LookupError):
+    """A job names a message that does not exist."""
+
+
+class MediaDownloadFailed(RuntimeError):
+    """A customer's file could not be fetched yet; the job is retried with backoff."""
+
+
+def _media_job_input(message_id: int):
+    with session_scope() as session:
+        message = repo.get_message_for_job(session, message_id=message_id)
+        if message is None:
+            raise MessageNotFound(f"message {message_id} does not exist")
+        conversation = repo.get_conversation(
+            session, business_id=message.business_id, conversation_id=message.conversation_id
+        )
+        integration = (
+            channels_repo.find_integration_for_webhook(
+                session, integration_id=conversation.channel_integration_id
+            )
+            if conversation and conversation.channel_integration_id
+            else None
+        )
+        cfg = to_config(integration) if integration is not None else None
+        return message.business_id, list(message.attachments or []), cfg
+
+
+def download_media(message_id: int) -> str:
+    """Fetch a customer message's files (within MEDIA_MAX_MB and MEDIA_ALLOWED_TYPES) into
+    DATA_DIR/media and record each one's path, or why it could not be kept."""
+    business_id, attachments, cfg = _media_job_input(message_id)
+    results: dict[int, dict] = {}
+    retry: str | None = None
+    for index, attachment in enumerate(attachments):
+        if not media.pending(attachment):
+            continue
+        if cfg is None:
+            results[index] = {"status": "failed", "error": "the channel was disconnected"}
+            continue
+        adapter = registry.get_adapter(cfg.kind)
+        try:
+            if not hasattr(adapter, "download"):
+                raise MediaError(f"{cfg.kind} files cannot be downloaded")
+            file = adapter.download(attachment, cfg, max_bytes=media.max_bytes())
+            stored = media.store(business_id=business_id, name=f"{message_id}-{index}", file=file)
+            results[index] = {"status": "stored", "error": None, **stored}
+        except MediaError as exc:
+            if exc.retryable:
+                retry = str(exc)
+                results[index] = {"error": str(exc)}  # still pending: the retry tries again
+            else:
+                results[index] = {"status": "failed", "error": str(exc)}
+    if results:
+        with session_scope() as session:
+            message = repo.lock_message(session, business_id=business_id, message_id=message_id)
+            merged = [dict(a) for a in message.attachments or []]
+            for index, change in results.items():
+                if index < len(merged):
+                    merged[index] = {k: v for k, v in {**merged[index], **change}.items()
+                                     if v is not None}  # fmt: skip
+            message.attachments = merged  # a new list: JSONB columns do not track changes in place
+            session.add(message)
+            events.publish(session, "message.updated", business_id=business_id,
+                           conversation_id=message.conversation_id, message_id=message.id,
+                           attachments=True)  # fmt: skip
+    if retry is not None:
+        raise MediaDownloadFailed(retry)
+    stored = sum(1 for r in results.values() if r.get("status") == "stored")
+    return f"{stored} stored, {len(results) - stored} not"
+
+
+def fetch_profile(contact_id: int, integration_id: int) -> str | None:
+    """Ask the channel for a new contact's name (Meta's webhooks carry only an id)."""
+    with session_scope() as session:
+        contact = repo.get_contact_for_job(session, contact_id=contact_id)
+        integration = channels_repo.find_integration_for_webhook(
+            session, integration_id=integration_id
+        )
+        if contact is None or integration is None or contact.name:
+            return contact.name if contact else None
+        identity = repo.find_identity_of_contact(
+            session, business_id=contact.business_id, contact_id=contact_id,
+            integration_id=integration_id,
+        )  # fmt: skip
+        cfg = to_config(integration)
+    adapter = registry.get_adapter(cfg.kind)
+    name = None
+    if identity is not None and hasattr(adapter, "profile_name"):
+        try:
+            name = adapter.profile_name(identity.external_user_id, cfg)
+        except Exception:  # A profile is a nicety: never fail the pipeline over it.
+            log.warning("profile lookup failed for contact %s", contact_id, exc_info=True)
+    with session_scope() as session:
+        contact = repo.get_contact_for_job(session, contact_id=contact_id)
+        if contact is None:
+            return None
+        contact.attributes = {**(contact.attributes or {}), "profile_checked": utcnow().isoformat()}
+        if name and not contact.name:
+            contact.name = name[:120]
+        session.add(contact)
+        if name:
+            events.publish(session, "contact.updated", business_id=contact.business_id,
+                           contact_id=contact.id)  # fmt: skip
+    return name

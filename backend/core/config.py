@@ -52,6 +52,31 @@ class Settings(BaseSettings):
     # CPU threads of the bundled embedding model in each process (unset: all cores).
     embedding_threads: int | None = Field(default=None, ge=1)
     log_level: str = "INFO"
+    # Email notifications over SMTP; unset SMTP_HOST means notifications are in-app only.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    # The sender, e.g. "BizBot <bizbot@shop.example>"; default: bizbot@ the PUBLIC_URL's host.
+    smtp_from: str | None = None
+    # "starttls" (port 587), "ssl" (implicit TLS, port 465) or "none" (a local relay).
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_timeout: float = Field(default=10.0, gt=0)
+    # Messaging platforms' API addresses: changed only to reach a proxy or the test fakes.
+    graph_api_base_url: str = "https://graph.facebook.com"
+    graph_api_version: str = "23.0"
+    telegram_api_base_url: str = "https://api.telegram.org"
+    # Seconds BizBot waits for a platform's API before treating the call as failed.
+    channel_http_timeout: float = Field(default=20.0, gt=0)
+    # Raw webhook bodies are kept this long for audit and replay, then purged.
+    webhook_retention_days: int = Field(default=30, ge=1)
+    # Customers' files (images, audio, documents): largest accepted, and the accepted types.
+    media_max_mb: float = Field(default=25.0, gt=0)
+    media_allowed_types: str = (
+        "image/*,audio/*,video/*,application/pdf,text/plain,text/csv,"
+        "application/msword,application/vnd.openxmlformats-officedocument.*,"
+        "application/vnd.ms-excel,application/vnd.ms-powerpoint"
+    )
 
     @model_validator(mode="after")
     def _public_url(self) -> Settings:

@@ -28,3 +28,22 @@ def save(session: Session, integration: ChannelIntegration) -> ChannelIntegratio
     session.add(integration)
     session.flush()
     return integration
+
+
+def get_channel(session: Session, *, business_id: int, kind: str) -> ChannelIntegration | None:
+    """The business's first integration of a messaging channel kind (the page manages one)."""
+    return session.exec(
+        select(ChannelIntegration)
+        .where(ChannelIntegration.business_id == business_id, ChannelIntegration.kind == kind)
+        .order_by(ChannelIntegration.id)
+    ).first()
+
+
+def get_business(session: Session, *, business_id: int) -> Business | None:
+    """The business with this id (a script names it)."""
+    return session.get(Business, business_id)
+
+
+def get_integration_by_id(session: Session, *, integration_id: int) -> ChannelIntegration | None:
+    """An integration a script just created, by id (this lookup finds the tenant)."""
+    return session.get(ChannelIntegration, integration_id)

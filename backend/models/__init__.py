@@ -14,6 +14,7 @@ from backend.models.commerce import Order, OrderItem, OrderStatus, Product, Prod
 from backend.models.contacts import Contact, ContactChannelIdentity
 from backend.models.conversations import (
     Conversation,
+    ConversationPriority,
     ConversationStatus,
     DeliveryStatus,
     Message,
@@ -29,8 +30,10 @@ from backend.models.handoff import (
     Handoff,
     HandoffReason,
     HandoffRequester,
+    SLAMetric,
     SLAPolicy,
 )
+from backend.models.inbox import CannedResponse
 from backend.models.knowledge import (
     KnowledgeChunk,
     KnowledgeSource,
@@ -38,7 +41,11 @@ from backend.models.knowledge import (
     KnowledgeSourceStatus,
 )
 from backend.models.leads import Lead, LeadSource, LeadStage
-from backend.models.notifications import Notification
+from backend.models.notifications import (
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
 from backend.models.onboarding import OnboardingProgress
 from backend.models.payments import (
     Payment,
@@ -65,11 +72,13 @@ __all__ = [
     "AssignmentMethod",
     "AuditLog",
     "Business",
+    "CannedResponse",
     "ChannelIntegration",
     "ChannelKind",
     "Contact",
     "ContactChannelIdentity",
     "Conversation",
+    "ConversationPriority",
     "ConversationStatus",
     "DeliveryStatus",
     "Handoff",
@@ -92,6 +101,8 @@ __all__ = [
     "MessageDirection",
     "MessageTemplate",
     "Notification",
+    "NotificationKind",
+    "NotificationPreference",
     "OnboardingProgress",
     "Order",
     "OrderItem",
@@ -108,6 +119,7 @@ __all__ = [
     "Product",
     "ProductKind",
     "Role",
+    "SLAMetric",
     "SLAPolicy",
     "SenderType",
     "Table",

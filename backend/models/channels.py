@@ -83,3 +83,27 @@ class InboundEvent(Table, table=True):
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     processed_at: datetime | None = tz_field()
+
+
+class WebhookDelivery(Table, table=True):
+    """One authentic webhook request as received, kept for audit and replay (then purged).
+
+    Requests that fail signature checks are never stored; authentic ones that could not be
+    used (malformed, unexpected shape) are kept with the error, for the owner to see.
+    """
+
+    __table_args__ = (
+        sa.Index("ix_webhookdelivery_integration_created", "channel_integration_id", "created_at"),
+        # The retention purge deletes by age.
+        sa.Index("ix_webhookdelivery_created", "created_at"),
+    )
+
+    business_id: int = business_fk()
+    channel_integration_id: int = Field(foreign_key="channelintegration.id", ondelete="CASCADE")
+    body: bytes = Field(sa_type=sa.LargeBinary)
+    content_type: str | None = Field(default=None, max_length=120)
+    # "stored" (events kept), "duplicate" (nothing new), "rejected" (authentic, unusable).
+    outcome: str = Field(max_length=16)
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    event_count: int = Field(default=0)
+    new_event_ids: list = json_field(default_factory=list)

@@ -63,6 +63,15 @@ class MessageContentType(StrEnum):
     UNSUPPORTED = "unsupported"
 
 
+class ConversationPriority(StrEnum):
+    """How urgently a conversation needs a person (SLA escalation raises it)."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
 class OutboxStatus(StrEnum):
     """Where an outgoing message is in sending."""
 
@@ -102,6 +111,41 @@ class Conversation(Table, table=True):
     # The AI's running summary of older turns (its memory beyond the last few messages).
     summary: str | None = Field(default=None, sa_type=sa.Text)
     ai_turns: int = Field(default=0)
+    priority: str = enum_field(ConversationPriority.NORMAL)
+
+
+# The inbox's sort key: newest activity first (a conversation without messages yet sorts by
+# when it started). The indexes below walk it in order, so a page costs the same at 50,000
+# conversations as at 50; docs/inbox.md explains each one.
+INBOX_ACTIVITY = sa.func.coalesce(
+    Conversation.__table__.c.last_message_at, Conversation.__table__.c.created_at
+)
+sa.Index(
+    "ix_conversation_inbox",
+    Conversation.__table__.c.business_id,
+    INBOX_ACTIVITY,
+    Conversation.__table__.c.id,
+)
+sa.Index(
+    "ix_conversation_inbox_status",
+    Conversation.__table__.c.business_id,
+    Conversation.__table__.c.status,
+    INBOX_ACTIVITY,
+    Conversation.__table__.c.id,
+)
+sa.Index(
+    "ix_conversation_inbox_assignee",
+    Conversation.__table__.c.business_id,
+    Conversation.__table__.c.assignee_user_id,
+    INBOX_ACTIVITY,
+    Conversation.__table__.c.id,
+)
+sa.Index(
+    "ix_conversation_labels",
+    Conversation.__table__.c.labels,
+    postgresql_using="gin",
+    postgresql_ops={"labels": "jsonb_path_ops"},
+)
 
 
 class Message(Table, table=True):

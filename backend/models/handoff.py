@@ -20,6 +20,10 @@ class HandoffReason(StrEnum):
     SENTIMENT = "sentiment"
     AGENT_TAKEOVER = "agent_takeover"
     RULE = "rule"
+    BLOCKED_TOPIC = "blocked_topic"
+    MAX_TURNS = "max_turns"
+    AI_ERROR = "ai_error"
+    REOPENED = "reopened"
 
 
 class HandoffRequester(StrEnum):
@@ -35,10 +39,31 @@ class AssignmentMethod(StrEnum):
 
     MANUAL = "manual"
     ROUND_ROBIN = "round_robin"
+    TAKEOVER = "takeover"  # the agent took it, or replied to it unassigned
+    ESCALATION = "escalation"  # an SLA breach moved it to another agent
+
+
+class SLAMetric(StrEnum):
+    """The promises an SLA policy can make."""
+
+    FIRST_RESPONSE = "first_response"
+    NEXT_RESPONSE = "next_response"
+    RESOLUTION = "resolution"
 
 
 class Handoff(Table, table=True):
-    """A request for a person to take over a conversation, and who accepted it."""
+    """One period of a conversation in people's hands: from the handoff until it is resolved
+    or handed back to the AI. Its SLA clock (policy, responses, escalations) lives here."""
+
+    __table_args__ = (
+        # Open handoffs are few and looked at every minute (SLA) and on every board load.
+        sa.Index(
+            "ix_handoff_open",
+            "business_id",
+            "conversation_id",
+            postgresql_where=sa.text("closed_at IS NULL"),
+        ),
+    )
 
     business_id: int = business_fk()
     conversation_id: int = Field(foreign_key="conversation.id", ondelete="CASCADE", index=True)
@@ -50,6 +75,15 @@ class Handoff(Table, table=True):
     )
     accepted_at: datetime | None = tz_field()
     closed_at: datetime | None = tz_field()
+    # Set once the handoff was routed: SLA policy applied, team notified, assignment tried.
+    routed_at: datetime | None = tz_field()
+    sla_policy_id: int | None = Field(
+        default=None, foreign_key="slapolicy.id", ondelete="SET NULL", index=True
+    )
+    first_response_at: datetime | None = tz_field()
+    last_agent_reply_at: datetime | None = tz_field()
+    # What the SLA job already did, so it never does it twice: {"first_response:breached": iso}.
+    sla_events: dict = json_field()
 
 
 class SLAPolicy(Table, table=True):
@@ -58,7 +92,16 @@ class SLAPolicy(Table, table=True):
     business_id: int = business_fk()
     name: str = Field(max_length=120)
     first_response_minutes: int | None = Field(default=None)
+    next_response_minutes: int | None = Field(default=None)
     resolution_minutes: int | None = Field(default=None)
+    # Count only minutes when the business is open (its AI rules' business hours).
+    business_hours_only: bool = Field(default=True)
+    # "About to breach" this many minutes before a deadline.
+    warn_before_minutes: int = Field(default=5)
+    # What a breach does, besides notifying the assigned agent.
+    escalate_notify_owner: bool = Field(default=True)
+    escalate_reassign: bool = Field(default=False)
+    escalate_raise_priority: bool = Field(default=True)
     applies_to_channels: list = json_field(default_factory=list)
     is_active: bool = Field(default=True)
 

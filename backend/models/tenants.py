@@ -58,6 +58,8 @@ class Membership(Table, table=True):
     # Agent presence for assignment: "online" or "away".
     availability: str = Field(default="away", max_length=16)
     max_open_conversations: int = Field(default=10)
+    # Round-robin turns: the online agent assigned longest ago gets the next handoff.
+    last_assigned_at: datetime | None = tz_field()
 
 
 class UserSession(Table, table=True):

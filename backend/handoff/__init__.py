@@ -1,0 +1,1 @@
+"""Handoff: people taking conversations from the AI, assignment, presence and SLA policies."""

@@ -1,0 +1,127 @@
+"""Plain data the notifications domain hands out (never ORM rows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from backend.models.notifications import NotificationKind
+
+
+class NotificationError(ValueError):
+    """Bad input for notifications; `field` names the form field."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class NotificationNotFound(LookupError):
+    """A job names a notification that does not exist."""
+
+
+class EmailFailed(RuntimeError):
+    """The SMTP server refused or failed to take an email; the job is retried with backoff."""
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    """How a kind of notification is described on the preferences page, and its defaults."""
+
+    kind: str
+    label: str
+    description: str
+    in_app: bool
+    email: bool
+
+
+KINDS: dict[str, KindInfo] = {
+    info.kind: info
+    for info in (
+        KindInfo(
+            NotificationKind.NEW_HANDOFF,
+            "New handoff",
+            "The AI or a customer asked for a person.",
+            True,
+            False,
+        ),
+        KindInfo(
+            NotificationKind.ASSIGNED_TO_ME,
+            "Assigned to me",
+            "A conversation was assigned to you.",
+            True,
+            True,
+        ),
+        KindInfo(
+            NotificationKind.SLA_ABOUT_TO_BREACH,
+            "SLA about to breach",
+            "A conversation you handle is close to its response or resolution deadline.",
+            True,
+            False,
+        ),
+        KindInfo(
+            NotificationKind.SLA_BREACHED,
+            "SLA breached",
+            "A response or resolution deadline was missed.",
+            True,
+            True,
+        ),
+        KindInfo(NotificationKind.NEW_LEAD, "New lead", "A new lead was captured.", True, False),
+        KindInfo(
+            NotificationKind.PAYMENT_RECEIVED,
+            "Payment received",
+            "A customer paid an order or a payment link.",
+            True,
+            False,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    """One notification as the bell's list shows it."""
+
+    id: int
+    kind: str
+    title: str
+    body: str | None
+    link: str | None
+    data: dict[str, Any]
+    created_at: datetime
+    read: bool
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    """A page of the member's notifications, newest first, and their unread count."""
+
+    items: list[NotificationView]
+    unread_count: int
+    # Pass as `before_id` for the next (older) page; None when there is none.
+    next_before_id: int | None
+
+
+@dataclass(frozen=True)
+class PreferenceView:
+    """What a member receives for one kind of notification."""
+
+    kind: str
+    label: str
+    description: str
+    in_app: bool
+    email: bool
+
+
+@dataclass(frozen=True)
+class PreferencesView:
+    """A member's notification preferences, and whether email can be sent at all."""
+
+    items: list[PreferenceView]
+    email_address: str
+    # False when SMTP_HOST is not set: the page says email needs the SMTP settings.
+    email_available: bool
+    email_unavailable_reason: str | None = None
+    kinds: list[str] = field(default_factory=lambda: list(KINDS))
