@@ -20,6 +20,7 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{tit
 
 # Stores an agent's reply through the service layer, as the inbox will.
 AGENT_REPLY = """
+import backend.live  # events reach open pages, as in the app's own processes
 from sqlmodel import select
 from backend.conversations import service
 from backend.core.db import session_scope
@@ -106,6 +107,47 @@ def test_a_visitor_asks_gets_the_answer_and_then_an_agent(page: Page, site: str,
     page.reload()
     expect(w(page, "messages")).to_contain_text("What are your opening hours?")
     expect(w(page, "messages")).to_contain_text("Monday to Saturday")
+
+
+RESOLVE_LATEST = """
+import backend.live  # events reach open pages, as in the app's own processes
+from sqlmodel import select
+from backend.conversations import service
+from backend.core.db import session_scope
+from backend.models import Conversation
+with session_scope() as session:
+    conversation = session.exec(select(Conversation).order_by(Conversation.id.desc())).first()
+    service.resolve(session, conversation=conversation)
+"""
+RATING_OF_LATEST = """
+from sqlmodel import select
+from backend.core.db import session_scope
+from backend.models import Conversation
+with session_scope() as session:
+    conversation = session.exec(select(Conversation).order_by(Conversation.id.desc())).first()
+    print(conversation.status, conversation.csat_score, conversation.csat_comment)
+"""
+
+
+def test_a_visitor_asks_for_a_human_and_rates_the_resolved_chat(page: Page, site: str, app: App):
+    page.goto(site + "/")
+    w(page, "launcher").click()
+    w(page, "input").fill("What are your opening hours?")
+    w(page, "send").click()
+    expect(w(page, "messages").locator("[data-sender='ai']").last).to_contain_text("7:00")
+    expect(w(page, "human")).to_be_visible()
+    w(page, "human").click()
+    system = w(page, "messages").locator("[data-sender='system']")
+    expect(system.last).to_contain_text("A person from our team will be with you shortly")
+    expect(w(page, "human")).to_be_hidden()
+
+    app.python(RESOLVE_LATEST)
+    expect(w(page, "csat")).to_be_visible()
+    w(page, "csat").locator("[data-score='4']").click()
+    w(page, "csat").locator("textarea").fill("Quick and friendly")
+    w(page, "csat").locator("button[type='submit']").click()
+    expect(w(page, "csat")).to_contain_text("Thanks for your feedback!")
+    assert app.python(RATING_OF_LATEST).split() == ["resolved", "4", "Quick", "and", "friendly"]
 
 
 def test_html_in_a_message_is_shown_as_text(page: Page, site: str):
