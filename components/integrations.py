@@ -1,4 +1,4 @@
-"""Pieces of the Integrations page: settings rows, colour field, widget preview, channels."""
+"""Pieces of the Integrations page: settings rows, colour field, widget preview, channel cards."""
 
 from __future__ import annotations
 
@@ -367,31 +367,190 @@ def secret_dialog(
     )  # fmt: skip
 
 
-def channel_card(icon: str, name: str, text: str) -> rx.Component:
-    """A channel that cannot be connected yet: what it is and when it arrives."""
-    return rx.card(
+# --- messaging channels ------------------------------------------------------------------------
+
+
+def secret_input(
+    field_id: str,
+    *,
+    value: rx.Var[str],
+    on_change: Callable[[rx.Var[str]], rx.event.EventSpec],
+    saved: rx.Var[bool],
+    error: rx.Var[str] | str = "",
+) -> rx.Component:
+    """A password-style input that says when a value is already saved (left empty: kept)."""
+    return rx.input(
+        id=field_id,
+        name=field_id,
+        type="password",
+        value=value,
+        on_change=on_change,
+        placeholder=rx.cond(saved, "Saved: leave empty to keep it", ""),
+        size="3",
+        width="100%",
+        auto_complete="new-password",
+        spell_check=False,
+        aria_invalid=rx.cond(error != "", "true", "false"),
+        aria_describedby=f"{field_id}-error",
+    )
+
+
+def copy_row(
+    label: str, value: rx.Var[str], *, on_copy: rx.event.EventSpec, help_text: str
+) -> rx.Component:
+    """A value the owner copies into the platform's settings, with its copy button."""
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium"),
+        rx.text(help_text, size="1", color=_MUTED),
         rx.hstack(
-            rx.center(
-                rx.icon(icon, size=20, color=_MUTED),
-                width="40px",
-                height="40px",
-                border_radius="10px",
-                background=rx.color("gray", 3),
-                flex_shrink="0",
-            ),
-            rx.vstack(
-                rx.hstack(
-                    rx.heading(name, size="3", as_="h3"),
-                    rx.badge("Not connected", color_scheme="gray", variant="soft"),
-                    align="center",
-                    spacing="2",
-                    wrap="wrap",
-                ),
-                rx.text(text, size="2", color=_MUTED),
-                spacing="1",
-            ),
-            align="start",
-            spacing="3",
+            rx.box(code_box(value, label=label), flex="1", min_width="0"),
+            copy_button(f"Copy {label[:1].lower()}{label[1:]}", on_copy),
+            align="center",
+            spacing="2",
+            width="100%",
         ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def channel_status(
+    *, connected: rx.Var[bool], saved: rx.Var[bool], failed: rx.Var[bool], busy: rx.Var[bool]
+) -> rx.Component:
+    """The channel's badge: testing, connected, error, saved or not connected."""
+    return rx.cond(
+        busy,
+        rx.badge(rx.spinner(size="1"), "Testing…", color_scheme="blue"),
+        rx.cond(
+            connected,
+            rx.badge("Connected", color_scheme="grass"),
+            rx.cond(
+                failed,
+                rx.badge("Not working", color_scheme="red"),
+                rx.cond(
+                    saved,
+                    rx.badge("Saved", color_scheme="blue"),
+                    rx.badge("Not connected", color_scheme="gray"),
+                ),
+            ),
+        ),
+    )
+
+
+def channel_setup_card(
+    *,
+    icon: str,
+    label: str,
+    description: str,
+    status: rx.Component,
+    display_name: rx.Var[str],
+    fields: Sequence[rx.Component],
+    form_error: rx.Var[str],
+    last_error: rx.Var[str],
+    saved: rx.Var[bool],
+    busy: rx.Var[bool],
+    on_submit: rx.event.EventSpec,
+    on_test: rx.event.EventSpec,
+    on_disconnect: rx.event.EventSpec,
+    webhook: rx.Component,
+) -> rx.Component:
+    """One messaging channel: its status, setup form, webhook details and actions."""
+    header = rx.hstack(
+        rx.center(
+            rx.icon(icon, size=20, color=rx.color("accent", 11)),
+            width="40px",
+            height="40px",
+            border_radius="10px",
+            background=rx.color("accent", 3),
+            flex_shrink="0",
+        ),
+        rx.vstack(
+            rx.hstack(
+                rx.heading(label, size="4", as_="h3"),
+                status,
+                align="center",
+                spacing="2",
+                wrap="wrap",
+            ),
+            rx.text(description, size="2", color=_MUTED),
+            rx.cond(
+                display_name != "",
+                rx.text(
+                    rx.text("Account: ", as_="span", color=_MUTED),
+                    rx.text(display_name, as_="span", weight="medium"),
+                    size="2",
+                ),
+            ),
+            spacing="1",
+        ),
+        align="start",
+        spacing="3",
+    )
+    problem = rx.cond(
+        last_error != "",
+        rx.callout(
+            rx.text(
+                rx.text(f"{label} said: ", as_="span", weight="bold"),
+                last_error,
+            ),
+            icon="triangle-alert",
+            color_scheme="red",
+            role="alert",
+            size="1",
+            width="100%",
+        ),
+    )
+    actions = rx.hstack(
+        rx.button(
+            rx.icon("plug", size=16), "Save and connect", type="submit", loading=busy, size="2"
+        ),
+        rx.button(
+            rx.icon("refresh-cw", size=15),
+            "Test connection",
+            variant="soft",
+            type="button",
+            disabled=~saved | busy,
+            on_click=on_test,
+        ),
+        rx.cond(
+            saved,
+            rx.button(
+                rx.icon("unplug", size=15),
+                "Disconnect",
+                variant="soft",
+                color_scheme="red",
+                type="button",
+                on_click=on_disconnect,
+            ),
+        ),
+        spacing="2",
+        wrap="wrap",
+    )
+    return rx.card(
+        rx.vstack(
+            header,
+            problem,
+            rx.form(
+                rx.vstack(
+                    *fields,
+                    rx.cond(
+                        form_error != "",
+                        rx.text(form_error, color=rx.color("red", 11), size="2", role="alert"),
+                    ),
+                    actions,
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=on_submit,
+                reset_on_submit=False,
+                width="100%",
+            ),
+            rx.cond(saved, webhook),
+            spacing="4",
+            width="100%",
+        ),
+        role="region",
+        aria_label=f"{label} channel",
+        size="2",
         width="100%",
     )

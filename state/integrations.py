@@ -1,7 +1,11 @@
-"""The Integrations page: the website chat widget's settings, its key and identity secret."""
+"""The Integrations page: the website chat widget's settings, its key and identity secret, and
+the messaging channels (WhatsApp, Telegram, Instagram, Messenger): credentials, connection test,
+webhook address and verify token, disconnect."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,9 +13,17 @@ import reflex as rx
 
 from backend.auth.permissions import PermissionDenied
 from backend.channels import widget
+from backend.channels.base import ConnectionInfo
 from backend.core.db import session_scope
 from backend.integrations import service as integrations
-from backend.integrations.service import WidgetSettings, WidgetSettingsError
+from backend.integrations.service import (
+    CHANNEL_FIELDS,
+    CHANNEL_KINDS,
+    ChannelSetup,
+    ChannelSetupError,
+    WidgetSettings,
+    WidgetSettingsError,
+)
 from state.base import BaseState
 
 FIELDS = (
@@ -47,6 +59,115 @@ class Choice:
 LANGUAGE_CHOICES = [Choice("auto", "Auto: the visitor's browser language")] + [
     Choice(code, f"{LANGUAGE_NAMES.get(code, code)} ({code})") for code in widget.LANGUAGES
 ]
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a messaging channel's setup form."""
+
+    name: str
+    label: str
+    help: str
+    secret: bool
+    required: bool
+
+
+@dataclass(frozen=True)
+class ChannelForm:
+    """A messaging channel's card: what it is and the fields of its form (fixed per kind)."""
+
+    kind: str
+    label: str
+    icon: str
+    description: str
+    fields: tuple[FormField, ...]
+
+
+_DESCRIPTIONS = {
+    "whatsapp": ("message-circle", "A WhatsApp Business number on Meta's Cloud API."),
+    "telegram": ("send", "A Telegram bot made with @BotFather."),
+    "instagram": ("camera", "Direct messages of an Instagram professional account."),
+    "messenger": ("messages-square", "Conversations with your Facebook Page on Messenger."),
+}
+CHANNEL_FORMS = [
+    ChannelForm(
+        kind=kind,
+        label=integrations.CHANNEL_LABELS[kind],
+        icon=_DESCRIPTIONS[kind][0],
+        description=_DESCRIPTIONS[kind][1],
+        fields=tuple(
+            FormField(f.name, f.label, f.help, f.secret, f.required) for f in CHANNEL_FIELDS[kind]
+        ),
+    )
+    for kind in CHANNEL_KINDS
+]
+
+
+@dataclass
+class ChannelCard:
+    """A messaging channel's state as the page shows it (plain data, never a secret)."""
+
+    kind: str = ""
+    label: str = ""
+    saved: bool = False
+    connected: bool = False
+    display_name: str = ""
+    last_error: str = ""
+    webhook_url: str = ""
+    verify_token: str = ""
+    secrets_set: list[str] = dataclasses.field(default_factory=list)
+
+
+def _card(view: ChannelSetup) -> ChannelCard:
+    return ChannelCard(
+        kind=view.kind,
+        label=view.label,
+        saved=view.integration_id is not None and view.connected,
+        connected=view.connected and bool(view.connected_at) and not view.last_error,
+        display_name=view.display_name or "",
+        last_error=view.last_error or "",
+        webhook_url=view.webhook_url if view.connected else "",
+        verify_token=view.verify_token if view.connected else "",
+        secrets_set=list(view.secrets_set),
+    )
+
+
+def _key(kind: str, name: str) -> str:
+    return f"{kind}.{name}"
+
+
+def _check(token: str | None, kind: str) -> tuple[ChannelSetup | None, str]:
+    """In a worker thread: call the platform with the saved settings and keep the outcome."""
+    from backend.auth import service as auth
+
+    with session_scope() as session:
+        info = auth.resolve_session(session, token=token)
+        if info is None:
+            return None, "Your session has ended; log in again."
+        actor = info.actor
+        cfg = integrations.channel_config(session, actor=actor, kind=kind)
+    result: ConnectionInfo = integrations.check_channel(cfg, register=True)
+    with session_scope() as session:
+        return integrations.record_check(session, actor=actor, kind=kind, info=result), ""
+
+
+def _disconnect(token: str | None, kind: str) -> tuple[ChannelSetup | None, str]:
+    """In a worker thread: tell the platform to stop (Telegram), then forget the credentials."""
+    from backend.auth import service as auth
+
+    with session_scope() as session:
+        info = auth.resolve_session(session, token=token)
+        if info is None:
+            return None, "Your session has ended; log in again."
+        actor = info.actor
+        try:
+            cfg = integrations.channel_config(session, actor=actor, kind=kind)
+        except ChannelSetupError:
+            cfg = None
+    if cfg is not None:
+        integrations.unregister_channel(cfg)
+    with session_scope() as session:
+        return integrations.disconnect_channel(session, actor=actor, kind=kind), ""
 
 
 def _origins_text(origins: list[str]) -> str:
@@ -90,6 +211,16 @@ class IntegrationsState(BaseState):
     # Shown once, right after it is generated; cleared when its dialog closes.
     new_secret: str = ""
     secret_open: bool = False
+
+    # Messaging channels: one card each, the form's typed values and errors by "kind.field".
+    channels: dict[str, ChannelCard] = {}
+    channel_values: dict[str, str] = {}
+    channel_errors: dict[str, str] = {}
+    channel_busy: list[str] = []
+    # The channel the disconnect confirmation is about (kept after the dialog closes, since
+    # closing it and confirming arrive in either order).
+    disconnect_kind: str = ""
+    disconnect_open: bool = False
 
     @rx.var
     def preview_color(self) -> str:
@@ -157,10 +288,12 @@ class IntegrationsState(BaseState):
         try:
             with session_scope() as session:
                 view = integrations.get_widget(session, actor=actor)
+                setups = integrations.get_channels(session, actor=actor)
         except PermissionDenied as exc:
             self.errors = {"form": str(exc)}
             return None
         self._show(view)
+        self._show_channels(setups, reset_form=True)
         self.loaded = True
         return None
 
@@ -347,3 +480,133 @@ class IntegrationsState(BaseState):
             return rx.toast.error(str(exc))
         self._show_keys(view)
         return rx.toast.success("Identity secret removed; visitors are no longer verified.")
+
+    # --- messaging channels ------------------------------------------------------------------
+
+    def _show_channels(self, setups: list[ChannelSetup], *, reset_form: bool = False) -> None:
+        self.channels = {**self.channels, **{v.kind: _card(v) for v in setups}}
+        if reset_form:
+            values: dict[str, str] = {}
+            for view in setups:
+                for name, value in view.values.items():
+                    values[_key(view.kind, name)] = value
+            self.channel_values = values
+            self.channel_errors = {}
+            self.channel_busy = []
+            self.disconnect_kind, self.disconnect_open = "", False
+
+    def _show_channel(self, view: ChannelSetup, *, reset_form: bool = False) -> None:
+        self.channels = {**self.channels, view.kind: _card(view)}
+        fields = {_key(view.kind, f.name) for f in CHANNEL_FIELDS[view.kind]}
+        values = {k: v for k, v in self.channel_values.items() if k not in fields or not reset_form}
+        if reset_form:
+            for field in CHANNEL_FIELDS[view.kind]:
+                values[_key(view.kind, field.name)] = view.values.get(field.name, "")
+        self.channel_values = values
+        self._clear_channel_errors(view.kind)
+
+    def _clear_channel_errors(self, kind: str) -> None:
+        self.channel_errors = {
+            k: v for k, v in self.channel_errors.items() if not k.startswith(f"{kind}.")
+        }
+
+    def _busy(self, kind: str, busy: bool) -> None:
+        others = [k for k in self.channel_busy if k != kind]
+        self.channel_busy = [*others, kind] if busy else others
+
+    @rx.event
+    def set_channel_value(self, key: str, value: str):
+        """A channel setting as typed (key: "kind.field")."""
+        self.channel_values = {**self.channel_values, key: value}
+        if key in self.channel_errors:
+            self.channel_errors = {k: v for k, v in self.channel_errors.items() if k != key}
+
+    @rx.event
+    def save_channel(self, kind: str, form: dict[str, Any] | None = None):
+        """Check and store the channel's settings, then test the connection in the background."""
+        actor = self.current_actor()
+        if actor is None:
+            return self._login_redirect()
+        if kind not in CHANNEL_KINDS:
+            return None
+        self._clear_channel_errors(kind)
+        # The inputs' values as the browser holds them (a keystroke may still be in flight).
+        for field in CHANNEL_FIELDS[kind]:
+            typed = (form or {}).get(f"{kind}-{field.name}")
+            if typed is not None:
+                self.channel_values = {**self.channel_values, _key(kind, field.name): str(typed)}
+        values = {
+            f.name: self.channel_values.get(_key(kind, f.name), "") for f in CHANNEL_FIELDS[kind]
+        }
+        try:
+            with session_scope() as session:
+                view = integrations.save_channel(session, actor=actor, kind=kind, values=values)
+        except ChannelSetupError as exc:
+            field = exc.field if any(f.name == exc.field for f in CHANNEL_FIELDS[kind]) else "form"
+            self.channel_errors = {**self.channel_errors, _key(kind, field): str(exc)}
+            return rx.toast.error("Not saved: fix the setting marked in red.")
+        except PermissionDenied as exc:
+            self.channel_errors = {**self.channel_errors, _key(kind, "form"): str(exc)}
+            return None
+        self._show_channel(view, reset_form=True)
+        return IntegrationsState.test_channel(kind)
+
+    @rx.event(background=True)
+    async def test_channel(self, kind: str):
+        """Call the platform with the saved settings: the account's name, or its exact error."""
+        async with self:
+            if kind in self.channel_busy or kind not in CHANNEL_KINDS:
+                return
+            self._busy(kind, True)
+            token = self._session_token()
+        view, problem = None, ""
+        try:
+            view, problem = await asyncio.to_thread(_check, token, kind)
+        except (ChannelSetupError, PermissionDenied) as exc:
+            problem = str(exc)
+        async with self:
+            self._busy(kind, False)
+            if view is not None:
+                self.channels = {**self.channels, kind: _card(view)}
+            if problem:
+                self.channel_errors = {**self.channel_errors, _key(kind, "form"): problem}
+                return rx.toast.error(problem)
+            card = self.channels[kind]
+            if card.last_error:
+                return rx.toast.error(f"{card.label} is not connected: see the error shown.")
+            return rx.toast.success(f"{card.label} connected: {card.display_name}.")
+
+    @rx.event
+    def ask_disconnect(self, kind: str):
+        """Open the confirmation before disconnecting a channel."""
+        self.disconnect_kind, self.disconnect_open = kind, True
+
+    @rx.event
+    def set_disconnect_open(self, is_open: bool):
+        """Open or close the disconnect confirmation."""
+        self.disconnect_open = bool(is_open)
+
+    @rx.event(background=True)
+    async def disconnect_channel(self):
+        """Disconnect the channel named in the confirmation; its conversations stay."""
+        async with self:
+            kind, self.disconnect_kind, self.disconnect_open = self.disconnect_kind, "", False
+            if kind not in CHANNEL_KINDS:
+                return
+            self._busy(kind, True)
+            token = self._session_token()
+        try:
+            view, problem = await asyncio.to_thread(_disconnect, token, kind)
+        except PermissionDenied as exc:
+            view, problem = None, str(exc)
+        async with self:
+            self._busy(kind, False)
+            if view is None:
+                return rx.toast.error(problem)
+            self._show_channel(view, reset_form=True)
+            return rx.toast.success(f"{view.label} disconnected.")
+
+    @rx.event
+    def copy_text(self, text: str, what: str):
+        """Put a webhook URL or verify token on the clipboard."""
+        return [rx.set_clipboard(text), rx.toast.success(f"{what} copied.")]

@@ -8,6 +8,7 @@ from starlette.routing import Route
 import backend.live  # noqa: F401  (events published by API routes reach open pages)
 from backend.api.auth_routes import close_session, open_session
 from backend.api.health import health
+from backend.api.media import routes as media_routes
 from backend.api.webhooks import routes as webhook_routes
 from backend.api.widget import routes as widget_routes
 
@@ -21,6 +22,7 @@ def create_app() -> Starlette:
             Route("/api/auth/logout", close_session, methods=["GET", "POST"]),
             *widget_routes,
             *webhook_routes,
+            *media_routes,
         ]
     )
 

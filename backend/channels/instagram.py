@@ -28,7 +28,5 @@ class InstagramAdapter(MetaMessagingAdapter):
 
 
 KIND = InstagramAdapter.kind
-FIELDS = ("ig_account_id", "page_access_token", "app_secret", "verify_token")
-SECRET_FIELDS = ("page_access_token", "app_secret")
 
 adapter = registry.register(InstagramAdapter())

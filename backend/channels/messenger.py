@@ -105,6 +105,7 @@ class MetaMessagingAdapter:
     platform: ClassVar[str] = "Messenger"
     webhook_object: ClassVar[str] = "page"
     account_field: ClassVar[str] = "page_id"
+    profile_fields: ClassVar[str] = "first_name,last_name,name"
 
     # --- webhooks ------------------------------------------------------------------------
 
@@ -333,7 +334,7 @@ class MetaMessagingAdapter:
                     }.get(str(attachment.get("type")))
                     if kind is None:
                         continue
-                    sent_id = self._post_attachment(client, base, kind, attachment)
+                    sent_id = self._post_attachment(client, base, kind, attachment, metadata)
                 if msg.text:
                     message: dict[str, Any] = {"text": msg.text[:2000], "metadata": metadata}
                     if msg.quick_replies:
@@ -355,13 +356,17 @@ class MetaMessagingAdapter:
         return SendResult(external_id=sent_id)
 
     def _post_attachment(
-        self, client: httpx.Client, base: dict[str, Any], kind: str, attachment: Mapping[str, Any]
+        self,
+        client: httpx.Client,
+        base: dict[str, Any],
+        kind: str,
+        attachment: Mapping[str, Any],
+        metadata: str,
     ) -> str:
         if attachment.get("url"):
             payload = {"url": str(attachment["url"]), "is_reusable": True}
-            return self._post(
-                client, {**base, "message": {"attachment": {"type": kind, "payload": payload}}}
-            )
+            message = {"attachment": {"type": kind, "payload": payload}, "metadata": metadata}
+            return self._post(client, {**base, "message": message})
         if attachment.get("path"):
             from backend.channels import media
 
@@ -377,7 +382,10 @@ class MetaMessagingAdapter:
                     attachment.get("mime_type") or "application/octet-stream",
                 )
             }
-            message = {"attachment": {"type": kind, "payload": {"is_reusable": True}}}
+            message = {
+                "attachment": {"type": kind, "payload": {"is_reusable": True}},
+                "metadata": metadata,
+            }
             return self._post(client, {**base, "message": message}, files=files)
         raise MediaError("an attachment needs a url or a stored file path")
 
@@ -453,8 +461,6 @@ class MetaMessagingAdapter:
         full = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p)
         return data.get("name") or full or data.get("username") or None
 
-    profile_fields: ClassVar[str] = "first_name,last_name,name"
-
 
 class _SendError(Exception):
     def __init__(self, text: str, retryable: bool) -> None:
@@ -469,7 +475,5 @@ class MessengerAdapter(MetaMessagingAdapter):
 
 
 KIND = MessengerAdapter.kind
-FIELDS = ("page_id", "page_access_token", "app_secret", "verify_token")
-SECRET_FIELDS = ("page_access_token", "app_secret")
 
 adapter = registry.register(MessengerAdapter())

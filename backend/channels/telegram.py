@@ -51,8 +51,6 @@ from backend.channels.base import (
 from backend.core.config import settings
 
 KIND = "telegram"
-FIELDS = ("bot_token",)
-SECRET_FIELDS = ("bot_token",)
 SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 (a header name)
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 MAX_TEXT = 4096
@@ -135,7 +133,8 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 _SPECIAL = re.compile(r"([_*\[\]()~`>#+\-=|{}.!\\])")
 _TOKENS = re.compile(
     r"(?P<code>`[^`\n]+`)|(?P<bold>\*\*[^*\n]+\*\*)|(?P<link>\[[^\]\n]+\]\((?:[^()\s]|\([^()\s]*\))+\))"
-    r"|(?P<italic>(?<![\w*])\*[^*\n]+\*(?![\w*])|(?<![\w_])_[^_\n]+_(?![\w_]))"
+    r"|(?P<italic>(?<![\w*])\*(?!\s)[^*\n]+?(?<!\s)\*(?![\w*])"
+    r"|(?<![\w_])_(?!\s)[^_\n]+?(?<!\s)_(?![\w_]))"
 )
 
 

@@ -8,7 +8,6 @@ business-scoped user id Meta sends instead).
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -38,11 +37,7 @@ from backend.channels.base import (
 )
 from backend.core.config import settings
 
-log = logging.getLogger(__name__)
-
 KIND = "whatsapp"
-FIELDS = ("phone_number_id", "waba_id", "access_token", "app_secret", "verify_token")
-SECRET_FIELDS = ("access_token", "app_secret")
 REPLY_WINDOW = timedelta(hours=24)
 MEDIA_TYPES = ("image", "audio", "video", "document", "sticker")
 MAX_TEXT = 4096

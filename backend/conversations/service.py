@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
@@ -20,6 +21,8 @@ from backend.channels.base import (
     ChannelEvent,
     Echo,
     Edit,
+    MediaError,
+    MediaFile,
     MessageIn,
     Reaction,
     Receipt,
@@ -744,3 +747,64 @@ def replay_delivery(session: Session, *, delivery_id: int) -> dict[str, Any]:
     events_in = registry.get_adapter(cfg.kind).parse(bytes(delivery.body), cfg)
     new_ids = receive(session, cfg=cfg, events_in=events_in)
     return {"delivery_id": delivery_id, "events": len(events_in), "new_event_ids": new_ids}
+
+
+# --- files: agents' attachments out, customers' files shown -----------------------------------
+
+OUTBOUND_FILE_TYPES = ("image", "audio", "video", "document")
+
+
+class AttachmentNotFound(LookupError):
+    """No such stored file on a message of this business."""
+
+
+def add_outbound_file(
+    session: Session,
+    *,
+    conversation: Conversation,
+    kind: str,
+    file: MediaFile | None = None,
+    url: str | None = None,
+    caption: str = "",
+    sender_type: str = "agent",
+    sender_user_id: int | None = None,
+) -> Message:
+    """Send a file to the customer (an upload kept under DATA_DIR/media, or a public URL).
+
+    Raises MediaError when the file breaks MEDIA_MAX_MB / MEDIA_ALLOWED_TYPES or neither is given.
+    """
+    if kind not in OUTBOUND_FILE_TYPES:
+        raise MediaError(f"attachments are {', '.join(OUTBOUND_FILE_TYPES)}, not {kind!r}")
+    if file is not None:
+        name = f"out-{conversation.id}-{utcnow().strftime('%Y%m%d%H%M%S%f')}"
+        stored = media.store(business_id=conversation.business_id, name=name, file=file)
+        attachment = {"type": kind, "status": "stored", **stored}
+    elif url and url.startswith(("https://", "http://")):
+        attachment = {"type": kind, "url": url, "status": "link"}
+    else:
+        raise MediaError("attach a file, or give an http(s) URL of one")
+    message = add_outbound(
+        session, conversation=conversation, text=caption, sender_type=sender_type,
+        sender_user_id=sender_user_id,
+    )  # fmt: skip
+    message.content_type = kind
+    message.attachments = [attachment]
+    session.add(message)
+    session.flush()
+    return message
+
+
+def attachment_file(
+    session: Session, *, business_id: int, message_id: int, index: int
+) -> tuple[Path, str, str | None]:
+    """A stored file of one of the business's messages: its path, type and original name."""
+    message = repo.get_message(session, business_id=business_id, message_id=message_id)
+    attachments = message.attachments if message is not None else []
+    if not 0 <= index < len(attachments) or not attachments[index].get("path"):
+        raise AttachmentNotFound(f"message {message_id} has no stored file {index}")
+    found = attachments[index]
+    try:
+        path = media.resolve(business_id, str(found["path"]))
+    except MediaError:
+        raise AttachmentNotFound(f"the file of message {message_id} is gone") from None
+    return path, str(found.get("mime_type") or "application/octet-stream"), found.get("filename")

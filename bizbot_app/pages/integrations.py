@@ -1,4 +1,4 @@
-"""`/integrations`: the website chat widget's settings, and the channels still to come."""
+"""`/integrations`: the website chat widget's settings, and the messaging channels' setup."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import reflex as rx
 
 from bizbot_app.pages.shell import section_page
 from components.integrations import (
-    channel_card,
+    channel_setup_card,
+    channel_status,
     choice_control,
     code_box,
     colour_field,
     confirm_dialog,
     copy_button,
+    copy_row,
     secret_dialog,
+    secret_input,
     select_control,
     setting,
     switch_row,
@@ -21,17 +24,19 @@ from components.integrations import (
     widget_preview,
 )
 from components.knowledge import form_error
-from state.integrations import LANGUAGE_CHOICES, MAX_TITLE, PRECHAT_LABELS, IntegrationsState
+from state.integrations import (
+    CHANNEL_FORMS,
+    LANGUAGE_CHOICES,
+    MAX_TITLE,
+    PRECHAT_LABELS,
+    ChannelForm,
+    FormField,
+    IntegrationsState,
+)
 
 S = IntegrationsState
 _MUTED = rx.color("gray", 11)
 _MODES = (("off", "Off"), ("optional", "Optional"), ("required", "Required"))
-_CHANNELS = (
-    ("message-circle", "WhatsApp", "WhatsApp Business Cloud API numbers"),
-    ("send", "Telegram", "Telegram bots"),
-    ("camera", "Instagram", "Instagram direct messages"),
-    ("messages-square", "Messenger", "Facebook Page conversations on Messenger"),
-)
 
 
 def _subheading(text: str) -> rx.Component:
@@ -317,29 +322,91 @@ def _widget_card() -> rx.Component:
     )
 
 
+def _channel_field(form: ChannelForm, field: FormField) -> rx.Component:
+    field_id = f"{form.kind}-{field.name}"
+    key = f"{form.kind}.{field.name}"
+    error = S.channel_errors.get(key, "")
+    value = S.channel_values.get(key, "")
+
+    def on_change(text, key=key):
+        return S.set_channel_value(key, text)
+
+    if field.secret:
+        control = secret_input(
+            field_id, value=value, on_change=on_change, error=error,
+            saved=S.channels[form.kind].secrets_set.contains(field.name),
+        )  # fmt: skip
+    else:
+        control = text_field(field_id, field_id, value=value, on_change=on_change, error=error)
+    label = field.label if field.required else f"{field.label} (optional)"
+    return setting(label, control, field_id=field_id, help_text=field.help, error=error)
+
+
+def _webhook(form: ChannelForm) -> rx.Component:
+    card = S.channels[form.kind]
+    url_help = (
+        "BizBot gave this address to Telegram with setWebhook: nothing to do."
+        if form.kind == "telegram"
+        else "Paste it as the Callback URL of your Meta app's webhook "
+        f"({'WhatsApp → Configuration' if form.kind == 'whatsapp' else 'Messenger → Settings'})."
+    )
+    rows = [
+        copy_row("Webhook URL", card.webhook_url, help_text=url_help,
+                 on_copy=S.copy_text(card.webhook_url, "Webhook URL")),
+    ]  # fmt: skip
+    if form.kind != "telegram":
+        rows.append(
+            copy_row(
+                "Verify token",
+                card.verify_token,
+                help_text="Paste it as the Verify token beside the Callback URL.",
+                on_copy=S.copy_text(card.verify_token, "Verify token"),
+            )
+        )
+    return rx.vstack(rx.separator(size="4"), *rows, spacing="3", width="100%")
+
+
+def _channel(form: ChannelForm) -> rx.Component:
+    card = S.channels[form.kind]
+    busy = S.channel_busy.contains(form.kind)
+    return channel_setup_card(
+        icon=form.icon,
+        label=form.label,
+        description=form.description,
+        status=channel_status(connected=card.connected, saved=card.saved,
+                              failed=card.last_error != "", busy=busy),
+        display_name=card.display_name,
+        fields=[_channel_field(form, field) for field in form.fields],
+        form_error=S.channel_errors.get(f"{form.kind}.form", ""),
+        last_error=card.last_error,
+        saved=card.saved,
+        busy=busy,
+        on_submit=lambda data, kind=form.kind: S.save_channel(kind, data),
+        on_test=S.test_channel(form.kind),
+        on_disconnect=S.ask_disconnect(form.kind),
+        webhook=_webhook(form),
+    )  # fmt: skip
+
+
 def _channels() -> rx.Component:
     return rx.vstack(
         rx.heading("Messaging channels", size="4", as_="h2"),
         rx.text(
-            "Connecting WhatsApp, Telegram, Instagram and Messenger arrives with the "
-            "messaging-channels release. Until then, customers reach you through the website "
-            "chat widget.",
+            "Connect the apps your customers already use. BizBot checks every message's "
+            "signature, answers from your knowledge and hands over to your team the same way "
+            "on every channel. docs/channels.md walks through each platform's setup.",
             size="2",
             color=_MUTED,
         ),
         rx.grid(
-            *[
-                channel_card(icon, name, f"{what}: setup arrives with the messaging-channels "
-                             "release.")
-                for icon, name, what in _CHANNELS
-            ],
-            columns=rx.breakpoints(initial="1", sm="2"),
-            spacing="3",
+            *[_channel(form) for form in CHANNEL_FORMS],
+            columns=rx.breakpoints(initial="1", lg="2"),
+            spacing="4",
             width="100%",
         ),
         spacing="3",
         width="100%",
-    )  # fmt: skip
+    )
 
 
 def _dialogs() -> rx.Component:
@@ -387,11 +454,22 @@ def _dialogs() -> rx.Component:
             on_open_change=S.set_secret_open,
             on_copy=S.copy_secret,
         ),
+        confirm_dialog(
+            title="Disconnect this channel?",
+            description=(
+                "BizBot forgets its credentials and stops taking its messages; Telegram is told "
+                "to stop calling. Conversations and contacts stay. Connect it again any time."
+            ),
+            action="Disconnect",
+            open_=S.disconnect_open,
+            on_open_change=S.set_disconnect_open,
+            on_confirm=S.disconnect_channel,
+        ),
     )
 
 
 def integrations_page() -> rx.Component:
-    """The website chat widget's settings, snippet and keys; the channels still to come."""
+    """The website chat widget's settings, snippet and keys; the messaging channels' setup."""
     body = rx.box(
         _dialogs(),
         rx.cond(

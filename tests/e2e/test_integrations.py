@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import secrets
+import time
+import urllib.error
+import urllib.request
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import DEMO_PASSWORD
+from backend.channels import meta
+from tests.e2e.conftest import DEMO_PASSWORD, App
+from tests.fakes.graph_server import FakeGraph
+from tests.fakes.telegram_server import FakeTelegram
 
 pytestmark = pytest.mark.e2e
+
+# The platforms the app talks to are local fakes; the app is started (lazily, once per test
+# session) with these addresses, so they are set while the tests are collected.
+GRAPH = FakeGraph().__enter__()
+TELEGRAM = FakeTelegram().__enter__()
+os.environ["GRAPH_API_BASE_URL"] = GRAPH.url
+os.environ["GRAPH_API_VERSION"] = "23.0"
+os.environ["TELEGRAM_API_BASE_URL"] = TELEGRAM.url
+BOT_TOKEN = "7000001:AAE2e-test-token-for-sunrise"
+TELEGRAM.add_bot(BOT_TOKEN, username="sunrise_e2e_bot", first_name="Sunrise Bakery")
+WA_PHONE, WA_TOKEN = "106540352242922", "EAAGe2eWhatsAppToken"
+GRAPH.add_phone(
+    WA_PHONE, token=WA_TOKEN, verified_name="Sunrise Bakery", display_phone_number="+254 700 000002"
+)
+APP_SECRET = "e2e-app-secret-0123456789"
 
 OWNER = "owner@sunrise-bakery.example"
 AGENT = "agent@sunrise-bakery.example"
@@ -36,7 +59,8 @@ def reload(page: Page) -> None:
 
 def save(page: Page) -> None:
     page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.get_by_text(SAVED)).to_be_visible()
+    # .last: an earlier save's toast may still be on screen.
+    expect(page.get_by_text(SAVED).last).to_be_visible()
 
 
 def widget_key(page: Page) -> str:
@@ -169,3 +193,135 @@ def test_an_agent_cannot_open_integrations(page: Page, app_url: str):
     expect(page.get_by_text("Integrations is not available to your role")).to_be_visible()
     expect(page.get_by_role("heading", name="Website chat widget")).to_have_count(0)
     expect(page.get_by_text("data-bizbot-key")).to_have_count(0)
+
+
+# --- messaging channels ------------------------------------------------------------------------
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:
+    request = urllib.request.Request(  # noqa: S310 (a local URL)
+        url, data=body, method="POST", headers={"Content-Type": "application/json", **headers}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310 (a local URL)
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def _wait_for(predicate, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError("timed out waiting")
+
+
+def test_owner_connects_a_telegram_bot_and_its_messages_arrive(page: Page, app: App):
+    open_integrations(page, app.url)
+    card = page.get_by_role("region", name="Telegram channel")
+    if card.get_by_role("button", name="Disconnect").count():
+        card.get_by_role("button", name="Disconnect").click()
+        page.get_by_role("alertdialog").get_by_role("button", name="Disconnect").click()
+        expect(card.get_by_text("Not connected", exact=True)).to_be_visible()
+    card.get_by_label("Bot token").fill(BOT_TOKEN)
+    card.get_by_role("button", name="Save and connect").click()
+    expect(card.get_by_text("Connected", exact=True)).to_be_visible()
+    expect(card).to_contain_text("Sunrise Bakery (@sunrise_e2e_bot)")
+    expect(
+        page.get_by_text("Telegram connected: Sunrise Bakery (@sunrise_e2e_bot).")
+    ).to_be_visible()
+    url_box = card.get_by_label("Webhook URL")
+    expect(url_box).to_contain_text("/webhooks/telegram/")
+    webhook_url = url_box.inner_text().strip()
+    registered = TELEGRAM.webhook(BOT_TOKEN)
+    assert registered["url"] == webhook_url
+    expect(card.get_by_label("Bot token")).to_have_value("")  # the secret is never shown again
+    expect(card.get_by_label("Bot token")).to_have_attribute(
+        "placeholder", "Saved: leave empty to keep it"
+    )
+
+    reload(page)
+    expect(card.get_by_text("Connected", exact=True)).to_be_visible()
+
+    # A customer writes to the bot: Telegram calls the webhook with the secret it was given.
+    text = f"Do you have croissants today? {secrets.token_hex(3)}"
+    update = {
+        "update_id": int(time.time()),
+        "message": {
+            "message_id": 5,
+            "date": int(time.time()),
+            "text": text,
+            "from": {"id": 55501, "is_bot": False, "first_name": "Amina"},
+            "chat": {"id": 55501, "type": "private", "first_name": "Amina"},
+        },
+    }
+    body = json.dumps(update).encode()
+    wrong = _post(webhook_url, body, {"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+    assert wrong[0] == 403
+    secret = registered["secret_token"]
+    status, answer = _post(webhook_url, body, {"X-Telegram-Bot-Api-Secret-Token": secret})
+    assert (status, answer) == (200, {"received": 1, "new": 1})
+    assert _post(webhook_url, body, {"X-Telegram-Bot-Api-Secret-Token": secret})[1]["new"] == 0
+    business_id = app.cli("demo", "seed")["business_id"]
+    _wait_for(lambda: any(c.params.get("chat_id") == "55501" for c in TELEGRAM.sent()))
+    listed = app.python(
+        "import json; from backend.conversations import service; "
+        "from backend.core.db import session_scope\n"
+        f"with session_scope() as s: print(json.dumps(service.latest_messages(s, "
+        f"business_id={business_id}, limit=10), default=str))"
+    )
+    texts = [m["text"] for m in json.loads(listed) if m["direction"] == "inbound"]
+    assert texts.count(text) == 1
+
+    card.get_by_role("button", name="Disconnect").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Disconnect").click()
+    expect(page.get_by_text("Telegram disconnected.")).to_be_visible()
+    expect(card.get_by_text("Not connected", exact=True)).to_be_visible()
+    assert TELEGRAM.webhook(BOT_TOKEN) == {}
+    assert _post(webhook_url, body, {"X-Telegram-Bot-Api-Secret-Token": secret})[0] == 410
+
+
+def test_a_wrong_whatsapp_token_shows_metas_own_error_then_connects(page: Page, app: App):
+    open_integrations(page, app.url)
+    card = page.get_by_role("region", name="WhatsApp channel")
+    card.get_by_label("Phone number ID").fill("+254 700 000002")
+    card.get_by_label("WhatsApp Business Account ID").fill("102290129340398")
+    card.get_by_label("Access token").fill("EAAGexpired")
+    card.get_by_label("App secret").fill(APP_SECRET)
+    card.get_by_role("button", name="Save and connect").click()
+    error = page.locator("#whatsapp-phone_number_id-error")
+    expect(error).to_contain_text("digits only")
+    expect(card.get_by_label("Phone number ID")).to_have_attribute("aria-invalid", "true")
+
+    card.get_by_label("Phone number ID").fill(WA_PHONE)
+    card.get_by_role("button", name="Save and connect").click()
+    alert = card.get_by_role("alert")
+    expect(alert).to_contain_text(
+        "Invalid OAuth access token - Cannot parse access token (code 190)"
+    )
+    expect(card.get_by_text("Not working", exact=True)).to_be_visible()
+
+    card.get_by_label("Access token").fill(WA_TOKEN)
+    card.get_by_role("button", name="Save and connect").click()
+    expect(card.get_by_text("Connected", exact=True)).to_be_visible()
+    expect(card).to_contain_text("Sunrise Bakery (+254 700 000002)")
+    expect(card.get_by_role("alert")).to_have_count(0)
+    webhook_url = card.get_by_label("Webhook URL").inner_text().strip()
+    verify_token = card.get_by_label("Verify token", exact=True).inner_text().strip()
+    assert len(verify_token) >= 20
+
+    # Meta's handshake on the URL shown, with the token shown, and a signed delivery.
+    challenge = urllib.request.urlopen(  # noqa: S310 (a local URL)
+        f"{webhook_url}?hub.mode=subscribe&hub.verify_token={verify_token}&hub.challenge=4242",
+        timeout=30,
+    ).read()
+    assert challenge == b"4242"
+    body = json.dumps({"object": "whatsapp_business_account", "entry": []}).encode()
+    assert _post(webhook_url, body, {"X-Hub-Signature-256": meta.sign(body, APP_SECRET)}) == (
+        200,
+        {"received": 0, "new": 0},
+    )
+    assert _post(webhook_url, body, {})[0] == 401

@@ -284,3 +284,44 @@ def test_instagram_story_mention_is_stored_not_answered(client, graph):
     assert (mention.content_type, mention.text) == ("story_mention", "Mentioned you in their story")
     assert mention.attachments[0]["status"] == "link"
     assert graph.sent("me/messages") == []
+
+
+def test_stored_files_are_served_only_to_members_of_the_business(
+    client, graph, tmp_path, monkeypatch
+):
+    from backend.core.config import settings
+    from tests.factories import make_business, make_user
+
+    monkeypatch.setattr(settings, "data_dir", tmp_path)
+    cfg = make_channel("whatsapp")
+    graph.add_media("1003383421387256", b"\xff\xd8cake-photo", "image/jpeg")
+    post_meta(client, "whatsapp", cfg, payload("whatsapp", "image"))
+    run_worker()
+    [photo] = rows(Message, Message.content_type == "image")
+    url = f"/api/media/{photo.id}/0"
+    assert client.get(url).status_code == 404  # not signed in
+
+    def sign_in(business_id: int | None) -> None:
+        from backend.auth import service as auth
+        from backend.auth.schemas import LoginTicket
+        from backend.models import Business
+
+        with session_scope() as session:
+            business = session.get(Business, business_id) if business_id else make_business(session)
+            user = make_user(session, business=business)
+            token = auth.start_session(
+                session,
+                ticket=LoginTicket(user_id=user.id, business_id=business.id),
+                ip_address=None,
+                user_agent=None,
+            )
+        client.cookies.set(auth.SESSION_COOKIE, token)
+
+    sign_in(None)  # a member of another business
+    assert client.get(url).status_code == 404
+    sign_in(cfg.business_id)
+    resp = client.get(url)
+    assert (resp.status_code, resp.content) == (200, b"\xff\xd8cake-photo")
+    assert resp.headers["content-type"] == "image/jpeg"
+    assert resp.headers["x-content-type-options"] == "nosniff"
+    assert client.get(f"/api/media/{photo.id}/5").status_code == 404

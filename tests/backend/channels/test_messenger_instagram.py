@@ -182,6 +182,7 @@ def test_attachments_by_url(graph):
     msg = out("", attachments=[{"type": "image", "url": "https://shop.example/cake.jpg"}])
     assert messenger.send(msg, FB).error is None
     [body] = graph.sent("me/messages")
+    assert body["message"]["metadata"] == "bizbot:9"
     assert body["message"]["attachment"] == {
         "type": "image",
         "payload": {"url": "https://shop.example/cake.jpg", "is_reusable": True},

@@ -265,3 +265,31 @@ def test_replaying_a_stored_event_processes_it_again(graph):
         repo.reset_event(session, event_id=event_id)
     assert tasks.process_inbound(event_id) == "done"
     assert len(rows(Message, Message.direction == "inbound")) == 1
+
+
+def test_an_agent_sends_a_file_uploaded_to_bizbot(telegram, media_dir):
+    cfg = make_channel("telegram")
+    deliver(cfg, "telegram", "text")
+    run_worker()
+    with session_scope() as session:
+        conversation = session.exec(sa.select(Conversation)).scalars().first()
+        service.add_outbound_file(
+            session,
+            conversation=conversation,
+            kind="document",
+            file=media.MediaFile(b"%PDF-1.4 menu", "application/pdf", "menu.pdf"),
+            caption="Our menu",
+        )
+        with pytest.raises(media.MediaError, match="not accepted"):
+            service.add_outbound_file(
+                session,
+                conversation=conversation,
+                kind="document",
+                file=media.MediaFile(b"MZ", "application/x-msdownload", "virus.exe"),
+            )
+    run_worker()
+    [call] = telegram.sent("sendDocument")
+    assert call.params["document"]["filename"] == "menu.pdf"
+    assert call.params["caption"] == "Our menu"
+    sent = rows(Message, Message.content_type == "document")[0]
+    assert (sent.delivery_status, sent.attachments[0]["status"]) == ("sent", "stored")

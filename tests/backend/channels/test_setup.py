@@ -245,3 +245,49 @@ def test_channel_add_registers_and_messages_lists_what_came_in(graph):
     assert lines[1]["external_id"] == "wamid.HBgMMjU0NzEyMzQ1Njc4FQIAEhggQUFBQUFB"
     assert lines[0]["delivery_status"] == "sent"
     assert len(rows(Message)) == 2
+
+
+@pytest.mark.usefixtures("committed")
+def test_events_replay_rereads_a_kept_body_and_reruns_an_event(graph):
+    from backend.channels import service as channels
+    from backend.channels.service import create_integration, to_config
+    from backend.models import InboundEvent
+    from tests.backend.channels.helpers import payload
+
+    with session_scope() as session:
+        business = make_business(session)
+        cfg = to_config(
+            create_integration(
+                session,
+                business_id=business.id,
+                kind="whatsapp",
+                name="WhatsApp",
+                credentials=WHATSAPP,
+            )
+        )
+        kept = channels.record_delivery(
+            session,
+            cfg=cfg,
+            body=payload("whatsapp", "text"),
+            content_type="application/json",
+            outcome="rejected",
+            error="a bug since fixed",
+        )
+        kept_id = kept.id
+    env = {"GRAPH_API_BASE_URL": graph.url, "GRAPH_API_VERSION": "23.0"}
+    done = cli("events", "replay", "--delivery", str(kept_id), extra_env=env)
+    assert done.returncode == 0, done.stderr
+    replayed = json.loads(done.stdout)
+    assert (replayed["events"], len(replayed["new_event_ids"])) == (1, 1)
+    again = json.loads(cli("events", "replay", "--delivery", str(kept_id), extra_env=env).stdout)
+    assert again["new_event_ids"] == []  # stored once, however often it is replayed
+    [event] = rows(InboundEvent)
+    rerun = cli("events", "replay", str(event.id), extra_env=env)
+    assert json.loads(rerun.stdout) == {"event_id": event.id, "status": "done"}
+    assert [m.direction for m in rows(Message)] == ["inbound", "outbound"]
+    missing = cli("events", "replay", "999999")
+    assert (missing.returncode, missing.stderr.strip()) == (
+        1,
+        "error: there is no inbound event 999999",
+    )
+    assert json.loads(cli("events", "purge").stdout) == {"purged": 0}

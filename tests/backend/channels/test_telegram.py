@@ -128,6 +128,8 @@ def test_bad_updates_are_refused():
         ),
         ("Use `code_1` here", r"Use `code_1` here"),
         ("a_b * c", r"a\_b \* c"),
+        ("2 * 3 * 4 = 24", r"2 \* 3 \* 4 \= 24"),
+        ("*Fresh* today", r"_Fresh_ today"),
     ],
 )
 def test_markdown_is_escaped_for_telegram(text, expected):

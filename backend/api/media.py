@@ -1,0 +1,59 @@
+"""`GET /api/media/{message_id}/{index}`: a customer's (or agent's) stored file, for the dashboard.
+
+Only a signed-in member of the message's business who may read conversations gets it; anyone
+else gets 404, whether or not the file exists.
+"""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from backend.auth import service as auth
+from backend.auth.permissions import Permission
+from backend.conversations import service as conversations
+from backend.core.db import session_scope
+
+# Shown in the page; anything else is downloaded, so a file can never run as a page of ours.
+_INLINE = ("image/", "audio/", "video/", "application/pdf")
+
+
+def _find(token: str | None, message_id: int, index: int):
+    with session_scope() as session:
+        info = auth.resolve_session(session, token=token)
+        if info is None or not info.actor.can(Permission.CONVERSATIONS_READ):
+            return None
+        try:
+            return conversations.attachment_file(
+                session, business_id=info.business_id, message_id=message_id, index=index
+            )
+        except conversations.AttachmentNotFound:
+            return None
+
+
+async def attachment(request: Request) -> Response:
+    """The file, with its type; 404 for anything the viewer may not see."""
+    try:
+        message_id = int(request.path_params["message_id"])
+        index = int(request.path_params["index"])
+    except ValueError:
+        return JSONResponse({"error": "Not found.", "code": "not_found"}, status_code=404)
+    found = await run_in_threadpool(
+        _find, request.cookies.get(auth.SESSION_COOKIE), message_id, index
+    )
+    if found is None:
+        return JSONResponse({"error": "Not found.", "code": "not_found"}, status_code=404)
+    path, mime, filename = found
+    inline = mime.startswith(_INLINE)
+    return FileResponse(
+        path,
+        media_type=mime if inline else "application/octet-stream",
+        filename=filename or path.name,
+        content_disposition_type="inline" if inline else "attachment",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"},
+    )
+
+
+routes = [Route("/api/media/{message_id}/{index}", attachment, methods=["GET"])]
