@@ -18,6 +18,8 @@ config = rx.Config(
     api_url=settings.public_url,
     # The supervisor hands the live Redis URL over; Reflex keeps page state there.
     redis_url=os.environ.get("REFLEX_REDIS_URL") or None,
+    # Client IPs (rate limits, audit log) from X-Forwarded-For only behind trusted proxies.
+    trusted_proxy_hops=settings.trusted_proxy_hops,
     show_built_with_reflex=False,
     plugins=[
         rx.plugins.RadixThemesPlugin(

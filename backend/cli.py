@@ -273,6 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     from backend.knowledge import cli as knowledge_cli
 
     knowledge_cli.register(sub)
+    from backend.security import cli as security_cli
+
+    security_cli.register(sub)
     return parser
 
 

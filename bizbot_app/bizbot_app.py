@@ -5,27 +5,37 @@ from __future__ import annotations
 import reflex as rx
 
 from backend.api import asgi_app
+from backend.api.headers import security_headers
 from backend.core.config import settings
+from bizbot_app.pages.conversations import conversations_page
+from bizbot_app.pages.handoff import handoff_page
 from bizbot_app.pages.integrations import integrations_page
 from bizbot_app.pages.knowledge import knowledge_page
 from bizbot_app.pages.login import login_page
+from bizbot_app.pages.notifications import notifications_page
 from bizbot_app.pages.overview import onboarding_page, overview_page
 from bizbot_app.pages.sections import PLACEHOLDER_SLUGS, placeholder_page
+from bizbot_app.pages.security import security_page
 from bizbot_app.pages.settings import settings_page
 from bizbot_app.pages.signup import signup_page
 from bizbot_app.pages.users import users_page
 from bizbot_app.sections import BY_SLUG
 from state.auth import LoginState, SignupState
 from state.base import BaseState
+from state.conversations import ConversationsState
+from state.handoff import HandoffState
 from state.integrations import IntegrationsState
 from state.knowledge import KnowledgeState
+from state.live import LiveState
+from state.notifications import NotificationsState
 from state.overview import OnboardingState, OverviewState
+from state.security import SecurityState
 from state.team import SettingsState, TeamState
 
 settings.check_production()
 
 app = rx.App(
-    api_transformer=asgi_app,
+    api_transformer=[asgi_app, security_headers],
     head_components=[
         rx.el.meta(name="color-scheme", content="light"),
         rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
@@ -39,25 +49,59 @@ def _title(slug: str) -> str:
 
 app.add_page(login_page, route="/login", title="Log in · BizBot", on_load=LoginState.load)
 app.add_page(signup_page, route="/signup", title="Sign up · BizBot", on_load=SignupState.load)
-app.add_page(overview_page, route="/", title=_title("overview"), on_load=OverviewState.load)
+
+
+def _live(load) -> list:
+    """A dashboard page's on_load: guard and read the page, then start the tab's live updates
+    (the notifications bell on every page, and the page itself where it is live)."""
+    return [load, LiveState.start]
+
+
+app.add_page(overview_page, route="/", title=_title("overview"), on_load=_live(OverviewState.load))
 app.add_page(
-    onboarding_page, route="/onboarding", title=_title("onboarding"), on_load=OnboardingState.load
+    onboarding_page,
+    route="/onboarding",
+    title=_title("onboarding"),
+    on_load=_live(OnboardingState.load),
 )
-app.add_page(settings_page, route="/settings", title=_title("settings"), on_load=SettingsState.load)
-app.add_page(users_page, route="/users", title=_title("users"), on_load=TeamState.load)
 app.add_page(
-    knowledge_page, route="/knowledge", title=_title("knowledge"), on_load=KnowledgeState.load
+    settings_page, route="/settings", title=_title("settings"), on_load=_live(SettingsState.load)
+)
+app.add_page(users_page, route="/users", title=_title("users"), on_load=_live(TeamState.load))
+app.add_page(
+    knowledge_page,
+    route="/knowledge",
+    title=_title("knowledge"),
+    on_load=_live(KnowledgeState.load),
 )
 app.add_page(
     integrations_page,
     route="/integrations",
     title=_title("integrations"),
-    on_load=IntegrationsState.load,
+    on_load=_live(IntegrationsState.load),
+)
+app.add_page(
+    conversations_page,
+    route="/conversations",
+    title=_title("conversations"),
+    on_load=_live(ConversationsState.load),
+)
+app.add_page(
+    handoff_page, route="/handoff", title=_title("handoff"), on_load=_live(HandoffState.load)
+)
+app.add_page(
+    notifications_page,
+    route="/notifications",
+    title=_title("notifications"),
+    on_load=_live(NotificationsState.load),
+)
+app.add_page(
+    security_page, route="/security", title=_title("security"), on_load=_live(SecurityState.load)
 )
 for _slug in PLACEHOLDER_SLUGS:
     app.add_page(
         placeholder_page(_slug),
         route=BY_SLUG[_slug].route,
         title=_title(_slug),
-        on_load=BaseState.open_section(_slug),
+        on_load=_live(BaseState.open_section(_slug)),
     )

@@ -12,24 +12,34 @@ def page_frame(
     subtitle: str,
     body: rx.Component,
     ready: rx.Var[bool],
+    header_actions: rx.Component | None = None,
+    wide: bool = False,
 ) -> rx.Component:
-    """Sidebar + titled content; a spinner until the session has been checked."""
+    """Sidebar + titled content (with `header_actions` at the top right, such as the
+    notifications bell); a spinner until the session has been checked. `wide` pages (the
+    inbox) use the whole window."""
     return rx.cond(
         ready,
         rx.hstack(
             sidebar,
             rx.box(
-                rx.vstack(
-                    rx.heading(title, size="7", as_="h1"),
-                    rx.text(subtitle, color=rx.color("gray", 11)),
-                    spacing="1",
+                rx.hstack(
+                    rx.vstack(
+                        rx.heading(title, size="7", as_="h1"),
+                        rx.text(subtitle, color=rx.color("gray", 11)),
+                        spacing="1",
+                    ),
+                    rx.spacer(),
+                    header_actions if header_actions is not None else rx.fragment(),
+                    align="start",
+                    width="100%",
                     margin_bottom="1.5em",
                 ),
                 body,
                 flex="1",
                 min_width="0",
                 padding=["1em", "1.5em", "2em 2.5em"],
-                max_width="1200px",
+                max_width="none" if wide else "1200px",
             ),
             spacing="0",
             align="start",

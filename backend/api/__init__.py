@@ -9,6 +9,7 @@ import backend.live  # noqa: F401  (events published by API routes reach open pa
 from backend.api.auth_routes import close_session, open_session
 from backend.api.health import health
 from backend.api.media import routes as media_routes
+from backend.api.v1 import routes as v1_routes
 from backend.api.webhooks import routes as webhook_routes
 from backend.api.widget import routes as widget_routes
 
@@ -23,6 +24,7 @@ def create_app() -> Starlette:
             *widget_routes,
             *webhook_routes,
             *media_routes,
+            *v1_routes,
         ]
     )
 

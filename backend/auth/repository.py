@@ -21,3 +21,18 @@ def get_user(session: Session, *, user_id: int) -> User | None:
 def find_session_by_token_hash(session: Session, *, token_hash: str) -> UserSession | None:
     """The session whose cookie token hashes to `token_hash` (finds the tenant)."""
     return session.exec(select(UserSession).where(UserSession.token_hash == token_hash)).first()
+
+
+def list_live_sessions_of_user(session: Session, *, user_id: int, now) -> list[UserSession]:
+    """The user's sessions that are neither revoked nor expired, most recently seen first."""
+    return list(
+        session.exec(
+            select(UserSession)
+            .where(
+                UserSession.user_id == user_id,
+                UserSession.revoked_at.is_(None),
+                UserSession.expires_at > now,
+            )
+            .order_by(UserSession.last_seen_at.desc().nulls_last(), UserSession.id.desc())
+        ).all()
+    )

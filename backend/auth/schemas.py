@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from backend.auth.permissions import Actor
 from backend.models.tenants import Role
@@ -40,3 +41,15 @@ class LoginTicket:
 
     user_id: int
     business_id: int
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """One signed-in browser of the user, as the Security page lists it."""
+
+    id: int
+    device: str  # e.g. "Chrome on Windows"
+    ip_address: str | None
+    created_at: datetime
+    last_seen_at: datetime | None
+    current: bool

@@ -10,9 +10,10 @@ from sqlmodel import Session
 
 from backend.auth import passwords
 from backend.auth import repository as repo
-from backend.auth.schemas import LoginTicket, SessionInfo, SignupResult
+from backend.auth.schemas import LoginTicket, SessionInfo, SessionView, SignupResult
 from backend.core.config import settings
 from backend.core.crypto import hash_token, new_token
+from backend.core.ratelimit import RateLimited, hit
 from backend.core.redis import get_redis
 from backend.models.base import utcnow
 from backend.models.tenants import Membership, Role, User, UserSession
@@ -24,6 +25,10 @@ LOGIN_TICKET_SECONDS = 60
 # Touch last_seen_at at most this often, so every page event is not a write.
 _SEEN_RESOLUTION = timedelta(seconds=60)
 _TICKET_KEY = "bizbot:login-ticket:{}"
+# Failed logins allowed before that account, or that client address, must wait.
+FAILED_LOGINS_PER_ACCOUNT = "5/5 minutes"
+FAILED_LOGINS_PER_IP = "20/5 minutes"
+_LOCK_KEY = "bizbot:login-lock:{}:{}"
 
 
 class AuthError(ValueError):
@@ -40,6 +45,17 @@ class InvalidCredentials(AuthError):
 
     def __init__(self) -> None:
         super().__init__("That email and password do not match an account.")
+
+
+class TooManyAttempts(AuthError):
+    """Too many failed logins for this account or from this address; wait `retry_after` s."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"Too many failed login attempts. Please try again in {retry_after} s.",
+            field="form",
+        )
+        self.retry_after = retry_after
 
 
 def normalize_email(email: str) -> str:
@@ -120,13 +136,48 @@ def set_password(session: Session, *, user_id: int, password: str) -> None:
     session.add(user)
 
 
-def authenticate(session: Session, *, email: str, password: str) -> LoginTicket:
-    """Check an email and password; returns who signs in where, or InvalidCredentials."""
+def _throttle_keys(email: str, ip: str | None) -> list[tuple[str, str, str]]:
+    keys = [("account", hash_token(email.strip().lower()), FAILED_LOGINS_PER_ACCOUNT)]
+    if ip:
+        keys.append(("ip", ip, FAILED_LOGINS_PER_IP))
+    return keys
+
+
+def check_login_throttle(*, email: str, ip: str | None) -> None:
+    """Raise TooManyAttempts while this account or address is locked out."""
+    redis = get_redis()
+    waits = [redis.ttl(_LOCK_KEY.format(kind, key)) for kind, key, _ in _throttle_keys(email, ip)]
+    wait = max((w for w in waits if w and w > 0), default=0)
+    if wait:
+        raise TooManyAttempts(int(wait))
+
+
+def count_failed_login(*, email: str, ip: str | None) -> None:
+    """Count a failed login; past the limit, lock the account or address out for a while."""
+    redis = get_redis()
+    for kind, key, limit in _throttle_keys(email, ip):
+        try:
+            hit(limit, "login-failed", kind, key)
+        except RateLimited as exc:
+            redis.set(_LOCK_KEY.format(kind, key), "1", ex=max(1, exc.retry_after))
+
+
+def authenticate(
+    session: Session, *, email: str, password: str, ip: str | None = None
+) -> LoginTicket:
+    """Check an email and password; returns who signs in where, or InvalidCredentials.
+
+    Failed attempts are counted per account and per client address (`ip`); past the limits
+    further attempts get TooManyAttempts, saying how long to wait.
+    """
+    check_login_throttle(email=email, ip=ip)
     user = repo.find_user_by_login_email(session, email=email.strip())
     if user is None:
         passwords.verify_password(password, passwords.dummy_hash())
+        count_failed_login(email=email, ip=ip)
         raise InvalidCredentials()
     if not passwords.verify_password(password, user.password_hash) or not user.is_active:
+        count_failed_login(email=email, ip=ip)
         raise InvalidCredentials()
     memberships = tenants_repo.list_memberships_of_user(session, user_id=user.id)
     if not memberships:
@@ -220,6 +271,57 @@ def end_session(session: Session, *, token: str | None) -> None:
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
         session.add(row)
+
+
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
+             ("Chrome/", "Chrome"), ("Safari/", "Safari"))  # fmt: skip
+_SYSTEMS = (("Windows", "Windows"), ("iPhone", "iOS"), ("iPad", "iOS"), ("Android", "Android"),
+            ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))  # fmt: skip
+
+
+def describe_device(user_agent: str | None) -> str:
+    """A short name for a browser's User-Agent, e.g. "Firefox on Linux"."""
+    agent = user_agent or ""
+    browser = next((name for mark, name in _BROWSERS if mark in agent), None)
+    system = next((name for mark, name in _SYSTEMS if mark in agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or (agent[:60] or "Unknown device")
+
+
+def list_sessions(
+    session: Session, *, user_id: int, current_session_id: int | None
+) -> list[SessionView]:
+    """The user's signed-in browsers, the current one flagged."""
+    rows = repo.list_live_sessions_of_user(session, user_id=user_id, now=utcnow())
+    return [
+        SessionView(
+            id=row.id,
+            device=describe_device(row.user_agent),
+            ip_address=row.ip_address,
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+            current=row.id == current_session_id,
+        )
+        for row in rows
+    ]
+
+
+def revoke_sessions(
+    session: Session, *, user_id: int, session_ids: list[int] | None, keep_id: int | None
+) -> int:
+    """Sign the user out of these sessions (all when `session_ids` is None) except `keep_id`;
+    returns how many ended."""
+    now = utcnow()
+    ended = 0
+    for row in repo.list_live_sessions_of_user(session, user_id=user_id, now=now):
+        if row.id == keep_id or (session_ids is not None and row.id not in session_ids):
+            continue
+        row.revoked_at = now
+        session.add(row)
+        ended += 1
+    session.flush()
+    return ended
 
 
 def membership_role(session: Session, *, business_id: int, user_id: int) -> Role | None:

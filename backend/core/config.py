@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     data_dir: Path = PROJECT_ROOT / "data"
     allow_signup: bool = True
+    # Reverse proxies in front of BizBot that append X-Forwarded-For (0: use the peer address);
+    # client addresses feed rate limits and the audit log, so never more than really exist.
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=10)
     demo_email: str = "owner@sunrise-bakery.example"
     demo_password: str = "bizbot-demo"  # noqa: S105 (documented demo login)
     session_days: int = Field(default=14, ge=1)

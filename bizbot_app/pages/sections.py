@@ -9,8 +9,7 @@ import reflex as rx
 from bizbot_app.pages.shell import section_page
 
 PLACEHOLDER_SLUGS = (
-    "conversations", "handoff", "ai-rules", "templates", "leads",
-    "sales", "billing", "ads", "notifications", "security",
+    "ai-rules", "templates", "leads", "sales", "billing", "ads",
 )  # fmt: skip
 
 

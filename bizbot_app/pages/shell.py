@@ -7,11 +7,28 @@ import reflex as rx
 from bizbot_app.sections import BY_SLUG, NAV_ITEMS
 from components.empty_state import empty_state, no_access
 from components.layout import page_frame
+from components.notifications import notification_bell
 from components.sidebar import sidebar
 from state.base import BaseState
+from state.notifications import BellState
 
 
-def section_page(slug: str, body: rx.Component | None = None) -> rx.Component:
+def bell() -> rx.Component:
+    """The notifications bell of the header, with its live unread count."""
+    return notification_bell(
+        unread=BellState.unread,
+        unread_label=BellState.unread_label,
+        items=BellState.latest,
+        is_open=BellState.bell_open,
+        on_open_change=BellState.set_bell_open,
+        on_open_item=lambda nid, link: BellState.open_notification(nid, link),
+        on_mark_all=BellState.mark_all_read,
+    )
+
+
+def section_page(
+    slug: str, body: rx.Component | None = None, *, wide: bool = False
+) -> rx.Component:
     """Section `slug` inside the dashboard frame; its empty state when no body is given."""
     section = BY_SLUG[slug]
     body = (
@@ -33,4 +50,6 @@ def section_page(slug: str, body: rx.Component | None = None) -> rx.Component:
         subtitle=section.subtitle,
         body=rx.cond(BaseState.section_allowed, body, no_access(section.title, BaseState.role)),
         ready=BaseState.signed_in & (BaseState.section == slug),
+        header_actions=bell(),
+        wide=wide,
     )

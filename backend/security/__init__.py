@@ -1,0 +1,1 @@
+"""Security: API keys for the public REST API, and the audit log."""

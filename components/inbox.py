@@ -1,0 +1,538 @@
+"""Pieces of the inbox and the handoff board: rows, badges, chat bubbles, contact card, agents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import reflex as rx
+
+_MUTED = rx.color("gray", 11)
+_BORDER = f"1px solid {rx.color('gray', 5)}"
+_ONE_LINE = {"overflow": "hidden", "text_overflow": "ellipsis", "white_space": "nowrap"}
+
+STATUS_COLORS = {"ai": "violet", "waiting_for_agent": "amber", "human": "teal", "resolved": "gray"}
+PRIORITY_COLORS = {"low": "gray", "normal": "blue", "high": "orange", "urgent": "red"}
+
+
+def status_badge(status: rx.Var[str], label: rx.Var[str]) -> rx.Component:
+    """AI (violet), Waiting (amber), With agent (teal) or Resolved (grey)."""
+    return rx.match(
+        status,
+        *[
+            (value, rx.badge(label, color_scheme=color, variant="soft", white_space="nowrap"))
+            for value, color in STATUS_COLORS.items()
+        ],
+        rx.badge(label, color_scheme="gray", variant="soft"),
+    )
+
+
+def priority_badge(priority: rx.Var[str]) -> rx.Component:
+    """Shown for high and urgent conversations only."""
+    return rx.match(
+        priority,
+        ("high", rx.badge("High", color_scheme="orange", variant="surface")),
+        ("urgent", rx.badge(rx.icon("flame", size=12), "Urgent", color_scheme="red")),
+        rx.fragment(),
+    )
+
+
+def channel_tag(icon: rx.Var[str], label: rx.Var[str]) -> rx.Component:
+    """The channel's icon and name, small."""
+    return rx.hstack(
+        rx.match(
+            icon,
+            *[
+                (name, rx.icon(name, size=12))
+                for name in ("message-circle", "send", "camera", "messages-square", "globe")
+            ],
+            rx.icon("message-square", size=12),
+        ),
+        rx.text(label, size="1"),
+        spacing="1",
+        align="center",
+        color=_MUTED,
+        white_space="nowrap",
+    )
+
+
+def sla_tag(state: rx.Var[str], label: rx.Var[str]) -> rx.Component:
+    """Time left on the nearest SLA deadline, coloured by urgency."""
+    return rx.cond(
+        label != "",
+        rx.badge(
+            rx.icon("timer", size=12),
+            label,
+            color_scheme=rx.match(state, ("breached", "red"), ("warning", "amber"), "gray"),
+            variant=rx.cond(state == "breached", "solid", "soft"),
+            white_space="nowrap",
+            custom_attrs={"data-testid": "sla"},
+        ),
+    )
+
+
+def label_chips(labels: rx.Var[list[str]]) -> rx.Component:
+    """A conversation's labels as small chips."""
+    return rx.foreach(
+        labels,
+        lambda label: rx.badge(label, variant="outline", color_scheme="gray", radius="full"),
+    )
+
+
+def conversation_row(
+    item: rx.Var, *, selected: rx.Var[bool], on_open: rx.event.EventSpec
+) -> rx.Component:
+    """One conversation in the list: who, where, what was said last, when, and its state."""
+    unread = item.unread > 0
+    return rx.box(
+        rx.hstack(
+            rx.avatar(fallback=item.initial, size="3", radius="full", variant="soft"),
+            rx.vstack(
+                rx.hstack(
+                    rx.text(
+                        item.contact_name,
+                        weight=rx.cond(unread, "bold", "medium"),
+                        size="2",
+                        flex="1",
+                        min_width="0",
+                        style=_ONE_LINE,
+                        custom_attrs={"data-testid": "contact-name"},
+                    ),
+                    rx.tooltip(
+                        rx.text(item.when, size="1", color=_MUTED, white_space="nowrap"),
+                        content=item.when_full,
+                    ),
+                    width="100%",
+                    align="center",
+                    spacing="2",
+                ),
+                rx.hstack(
+                    rx.text(
+                        item.preview_prefix,
+                        item.preview,
+                        size="2",
+                        color=rx.cond(unread, rx.color("gray", 12), _MUTED),
+                        flex="1",
+                        min_width="0",
+                        style=_ONE_LINE,
+                        custom_attrs={"data-testid": "preview"},
+                    ),
+                    rx.cond(
+                        unread,
+                        rx.badge(
+                            item.unread,
+                            variant="solid",
+                            radius="full",
+                            aria_label="unread messages",
+                            custom_attrs={"data-testid": "unread"},
+                        ),
+                    ),
+                    width="100%",
+                    align="center",
+                    spacing="2",
+                ),
+                rx.hstack(
+                    channel_tag(item.channel_icon, item.channel_label),
+                    status_badge(item.status, item.status_label),
+                    priority_badge(item.priority),
+                    rx.cond(
+                        item.assignee_name != "",
+                        rx.text(
+                            rx.icon("user", size=11),
+                            " ",
+                            item.assignee_name,
+                            size="1",
+                            color=_MUTED,
+                            style=_ONE_LINE,
+                            max_width="9em",
+                        ),
+                    ),
+                    sla_tag(item.sla_state, item.sla_label),
+                    label_chips(item.labels),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                ),
+                spacing="1",
+                flex="1",
+                min_width="0",
+            ),
+            spacing="3",
+            align="start",
+            width="100%",
+        ),
+        on_click=on_open,
+        role="button",
+        tab_index=0,
+        aria_current=rx.cond(selected, "true", None),
+        padding="0.75em",
+        border_bottom=_BORDER,
+        cursor="pointer",
+        background=rx.cond(selected, rx.color("accent", 3), "transparent"),
+        _hover={"background": rx.color("accent", 2)},
+        custom_attrs={"data-testid": "conversation-row", "data-conversation-id": item.id},
+    )
+
+
+def _sources(sources: rx.Var[list]) -> rx.Component:
+    def source(s: rx.Var) -> rx.Component:
+        return rx.vstack(
+            rx.hstack(
+                rx.icon("book-open", size=13),
+                rx.text(s.title, weight="medium", size="2"),
+                rx.cond(~s.available, rx.badge("edited or deleted since", color_scheme="gray")),
+                align="center",
+                spacing="2",
+            ),
+            rx.cond(s.question != "", rx.text(rx.text.strong("Q: "), s.question, size="2")),
+            rx.cond(s.excerpt != "", rx.text(s.excerpt, size="1", color=_MUTED)),
+            spacing="1",
+            padding_bottom="0.5em",
+            border_bottom=_BORDER,
+            width="100%",
+        )
+
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.button(
+                rx.icon("book-open", size=12),
+                "Knowledge used (", sources.length(), ")",
+                size="1", variant="ghost", color_scheme="violet",
+            ),
+        ),
+        rx.popover.content(
+            rx.vstack(
+                rx.text("Passages this reply was based on", weight="bold", size="2"),
+                rx.foreach(sources, source),
+                spacing="2",
+                max_height="360px",
+                overflow_y="auto",
+            ),
+            max_width="420px",
+        ),
+    )  # fmt: skip
+
+
+def delivery_tag(status: rx.Var[str], label: rx.Var[str], error: rx.Var[str]) -> rx.Component:
+    """Queued, sent, delivered, read, or failed with the channel's reason."""
+    icon = rx.match(
+        status,
+        ("queued", rx.icon("clock", size=12)),
+        ("sent", rx.icon("check", size=12)),
+        ("delivered", rx.icon("check-check", size=12)),
+        ("read", rx.icon("check-check", size=12, color=rx.color("blue", 10))),
+        ("failed", rx.icon("circle-alert", size=12, color=rx.color("red", 10))),
+        rx.fragment(),
+    )
+    return rx.cond(
+        status != "",
+        rx.vstack(
+            rx.hstack(
+                icon,
+                rx.text(label, size="1"),
+                spacing="1",
+                align="center",
+                color=rx.cond(status == "failed", rx.color("red", 11), _MUTED),
+                custom_attrs={"data-testid": "delivery"},
+            ),
+            rx.cond(
+                (status == "failed") & (error != ""),
+                rx.text(error, size="1", color=rx.color("red", 11), role="alert"),
+            ),
+            spacing="0",
+            align="end",
+        ),
+    )
+
+
+def message_bubble(m: rx.Var) -> rx.Component:
+    """One message: customer on the left; AI, agents and notes on the right; system centred."""
+    bubble_bg = rx.match(
+        m.kind,
+        ("customer", rx.color("gray", 3)),
+        ("ai", rx.color("violet", 3)),
+        ("agent", rx.color("accent", 4)),
+        ("note", rx.color("amber", 3)),
+        rx.color("gray", 2),
+    )
+    header = rx.hstack(
+        rx.match(
+            m.kind,
+            ("ai", rx.icon("bot", size=13)),
+            ("note", rx.icon("lock", size=13)),
+            ("agent", rx.icon("headset", size=13)),
+            rx.icon("user", size=13),
+        ),
+        rx.text(
+            rx.cond(m.kind == "note", rx.fragment(m.sender_name, " · private note"),
+                    m.sender_name),
+            size="1", weight="medium",
+        ),
+        rx.tooltip(rx.text(m.time, size="1", color=_MUTED), content=m.time_full),
+        rx.cond(
+            m.confidence_pct >= 0,
+            rx.badge("Confidence ", m.confidence_pct, "%",
+                     color_scheme=rx.cond(m.confidence_pct >= 60, "violet", "amber"),
+                     variant="soft", size="1"),
+        ),
+        spacing="2",
+        align="center",
+        wrap="wrap",
+    )  # fmt: skip
+    body = rx.vstack(
+        header,
+        rx.text(
+            m.text,
+            size="2",
+            white_space="pre-wrap",
+            word_break="break-word",
+            custom_attrs={"data-testid": "message-text"},
+        ),
+        rx.cond(
+            m.translation != "",
+            rx.box(
+                rx.text(rx.icon("languages", size=12), " Translation", size="1", color=_MUTED),
+                rx.text(m.translation, size="2", white_space="pre-wrap",
+                        custom_attrs={"data-testid": "translation"}),
+                border_left=f"2px solid {rx.color('accent', 7)}",
+                padding_left="0.5em",
+            ),
+        ),
+        rx.cond(m.sources.length() > 0, _sources(m.sources)),
+        delivery_tag(m.delivery_status, m.delivery_label, m.error),
+        rx.cond(
+            (m.kind == "customer") & (m.error != ""),
+            rx.text(m.error, size="1", color=rx.color("red", 11)),
+        ),
+        spacing="1",
+        padding="0.6em 0.8em",
+        border_radius="12px",
+        background=bubble_bg,
+        border=rx.cond(m.kind == "note", f"1px dashed {rx.color('amber', 8)}", "none"),
+        max_width="78%",
+        align=rx.cond(m.kind == "customer", "start", "end"),
+    )  # fmt: skip
+    return rx.cond(
+        m.kind == "system",
+        rx.center(
+            rx.text(m.text, size="1", color=_MUTED, text_align="center"),
+            width="100%",
+            custom_attrs={"data-testid": "message", "data-sender": m.kind},
+        ),
+        rx.flex(
+            body,
+            justify=rx.cond(m.kind == "customer", "start", "end"),
+            width="100%",
+            custom_attrs={"data-testid": "message", "data-sender": m.kind},
+        ),
+    )
+
+
+def _field(icon: str, value: rx.Var[str], label: str) -> rx.Component:
+    return rx.cond(
+        value != "",
+        rx.hstack(
+            rx.icon(icon, size=14, color=_MUTED),
+            rx.text(value, size="2", word_break="break-all"),
+            spacing="2",
+            align="center",
+            aria_label=label,
+        ),
+    )
+
+
+def contact_card(contact: rx.Var, on_open_past: Callable[[rx.Var], rx.event.EventSpec]):
+    """Who the customer is: details, channel identities, lead, other conversations."""
+    return rx.vstack(
+        rx.hstack(
+            rx.avatar(fallback=contact.initial, size="4", radius="full"),
+            rx.vstack(
+                rx.heading(contact.name, size="3", as_="h3"),
+                rx.cond(contact.language != "",
+                        rx.text("Language: ", contact.language, size="1", color=_MUTED)),
+                spacing="0",
+            ),
+            spacing="3",
+            align="center",
+        ),
+        _field("mail", contact.email, "Email"),
+        _field("phone", contact.phone, "Phone"),
+        rx.divider(),
+        rx.text("Channels", size="1", weight="bold", color=_MUTED),
+        rx.foreach(
+            contact.identities,
+            lambda i: rx.vstack(
+                rx.text(i.channel_label, " · ", i.channel_name, size="1", weight="medium"),
+                rx.text(i.external_user_id, size="1", color=_MUTED, word_break="break-all"),
+                spacing="0",
+            ),
+        ),
+        rx.divider(),
+        rx.text("Lead", size="1", weight="bold", color=_MUTED),
+        rx.cond(
+            contact.lead_stage != "",
+            rx.vstack(
+                rx.badge(contact.lead_stage, color_scheme="grass"),
+                rx.cond(contact.lead_detail != "", rx.text(contact.lead_detail, size="1")),
+                spacing="1",
+            ),
+            rx.text("No lead yet", size="1", color=_MUTED),
+        ),
+        rx.divider(),
+        rx.text("Past conversations", size="1", weight="bold", color=_MUTED),
+        rx.cond(
+            contact.past.length() > 0,
+            rx.foreach(
+                contact.past,
+                lambda p: rx.box(
+                    rx.hstack(
+                        rx.text("#", p.id, size="1", weight="medium"),
+                        rx.text(p.status_label, " · ", p.channel_label, size="1", color=_MUTED),
+                        rx.spacer(),
+                        rx.text(p.when, size="1", color=_MUTED),
+                        width="100%",
+                    ),
+                    rx.text(p.preview, size="1", style=_ONE_LINE),
+                    on_click=on_open_past(p.id),
+                    cursor="pointer",
+                    width="100%",
+                    padding="0.25em 0",
+                    _hover={"background": rx.color("accent", 2)},
+                ),
+            ),
+            rx.text("None", size="1", color=_MUTED),
+        ),
+        spacing="2",
+        width="100%",
+        align="start",
+        aria_label="Contact",
+    )  # fmt: skip
+
+
+def board_card(item: rx.Var) -> rx.Component:
+    """A conversation on the handoff board, linking to it in the inbox."""
+    return rx.link(
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.avatar(fallback=item.initial, size="2", radius="full", variant="soft"),
+                    rx.text(item.contact_name, weight="medium", size="2", flex="1",
+                            min_width="0", style=_ONE_LINE),
+                    priority_badge(item.priority),
+                    align="center",
+                    width="100%",
+                ),
+                rx.text(item.preview, size="1", color=_MUTED, style=_ONE_LINE, width="100%"),
+                rx.hstack(
+                    channel_tag(item.channel_icon, item.channel_label),
+                    status_badge(item.status, item.status_label),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                ),
+                rx.cond(item.handoff_reason != "",
+                        rx.text(item.handoff_reason, " · ", item.waiting_label, size="1",
+                                color=_MUTED)),
+                rx.hstack(
+                    rx.cond(
+                        item.assignee_name != "",
+                        rx.text(rx.icon("user", size=11), " ", item.assignee_name, size="1"),
+                        rx.text("Unassigned", size="1", color=_MUTED),
+                    ),
+                    sla_tag(item.sla_state, item.sla_label),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                ),
+                spacing="1",
+                width="100%",
+            ),
+            width="100%",
+            size="1",
+        ),
+        href="/conversations?c=" + item.id.to_string(),
+        underline="none",
+        color="inherit",
+        width="100%",
+        custom_attrs={"data-testid": "board-card", "data-conversation-id": item.id},
+    )  # fmt: skip
+
+
+def board_column(
+    title: str, icon: str, color: str, items: rx.Var[list], empty: str, testid: str
+) -> rx.Component:
+    """One column of the board with its count."""
+    return rx.vstack(
+        rx.hstack(
+            rx.icon(icon, size=16, color=rx.color(color, 10)),
+            rx.heading(title, size="3", as_="h2"),
+            rx.badge(items.length(), color_scheme=color, radius="full"),
+            align="center",
+            spacing="2",
+        ),
+        rx.cond(
+            items.length() > 0,
+            rx.vstack(rx.foreach(items, board_card), spacing="2", width="100%",
+                      max_height="calc(100vh - 320px)", min_height="120px", overflow_y="auto",
+                      padding_right="2px"),
+            rx.center(rx.text(empty, size="2", color=_MUTED), padding="2em 1em", width="100%",
+                      border=f"1px dashed {rx.color('gray', 6)}", border_radius="10px"),
+        ),
+        spacing="3",
+        width="100%",
+        padding="0.75em",
+        background=rx.color("gray", 2),
+        border_radius="12px",
+        min_height="200px",
+        custom_attrs={"data-testid": testid},
+    )  # fmt: skip
+
+
+def presence_dot(availability: rx.Var[str]) -> rx.Component:
+    """Green when online, grey when away."""
+    return rx.box(
+        width="9px",
+        height="9px",
+        border_radius="50%",
+        background=rx.cond(availability == "online", rx.color("grass", 9), rx.color("gray", 8)),
+        title=availability,
+    )
+
+
+def agent_card(agent: rx.Var, capacity_editor: rx.Component | None = None) -> rx.Component:
+    """An agent: presence, role, load against capacity (and its editor for managers)."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.avatar(fallback=agent.initial, size="2", radius="full"),
+                rx.vstack(
+                    rx.hstack(
+                        rx.text(agent.name, weight="medium", size="2"),
+                        rx.cond(agent.is_me, rx.badge("you", variant="soft")),
+                        spacing="2",
+                        align="center",
+                    ),
+                    rx.hstack(presence_dot(agent.availability),
+                              rx.text(agent.availability, " · ", agent.role, size="1",
+                                      color=_MUTED),
+                              spacing="1", align="center"),
+                    spacing="0",
+                ),
+                spacing="2",
+                align="center",
+            ),
+            rx.hstack(
+                rx.progress(value=agent.load_pct, size="1", flex="1",
+                            color_scheme=rx.cond(agent.has_capacity, "teal", "red")),
+                rx.text(agent.open, " / ", agent.capacity, size="1", white_space="nowrap"),
+                width="100%",
+                align="center",
+                spacing="2",
+            ),
+            capacity_editor if capacity_editor is not None else rx.fragment(),
+            spacing="2",
+            width="100%",
+        ),
+        size="1",
+        width="100%",
+        custom_attrs={"data-testid": "agent"},
+    )  # fmt: skip

@@ -1,0 +1,366 @@
+"""The live inbox in Chromium: a customer and agents in separate browsers, two businesses apart."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.e2e.conftest import DEMO_PASSWORD, App
+
+pytestmark = pytest.mark.e2e
+
+OWNER = "owner@sunrise-bakery.example"
+AGENT = "agent@sunrise-bakery.example"
+SHOP = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Corner Shop</title>
+</head><body><h1>Corner Shop</h1>
+<script src="{app}/widget.js" data-bizbot-key="{key}" async></script></body></html>"""
+
+# Stores a customer's message the way a channel's webhook does (service.receive, then the
+# worker's pipeline), waits until the pipeline has stored it, and prints where it landed.
+INJECT = """
+import json, sys, time, uuid
+from sqlmodel import select
+from backend.channels import repository as channels_repo
+from backend.channels.base import ChannelConfig, MessageIn
+from backend.conversations import service
+from backend.core.db import session_scope
+from backend.models import Message
+business_id, sender, name, text = json.loads(sys.argv[1])
+with session_scope() as session:
+    channel = channels_repo.find_integration_of_kind(
+        session, business_id=business_id, kind="widget")
+    cfg = ChannelConfig(integration_id=channel.id, business_id=business_id, kind="widget")
+    service.receive(session, cfg=cfg, events_in=[MessageIn(
+        external_id=uuid.uuid4().hex, sender_id=sender, text=text, sender_name=name)])
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    with session_scope() as session:
+        found = session.exec(select(Message).where(
+            Message.business_id == business_id, Message.text == text)).first()
+        if found is not None:
+            print(json.dumps({"conversation_id": found.conversation_id, "message_id": found.id}))
+            break
+    time.sleep(0.05)
+else:
+    raise SystemExit("the pipeline did not store the message")
+"""
+
+# A second business with its owner and a website chat channel.
+SECOND_BUSINESS = """
+import json
+from backend.auth import service as auth
+from backend.channels import service as channels
+from backend.channels import widget
+from backend.core.db import session_scope
+with session_scope() as session:
+    result = auth.sign_up(session, business_name="Other Bakery", name="Other Owner",
+                          email="owner@other-bakery.example", password="lantern maple orbit 42")
+    channels.create_integration(session, business_id=result.business_id, kind="widget",
+                                name="Website chat", config=dict(widget.DEFAULTS),
+                                public_key=widget.new_public_key())
+print(json.dumps({"business_id": result.business_id}))
+"""
+
+# As the pipeline in the worker does when a customer asks for a person (the worker's listeners:
+# live push, handoff routing, notifications).
+CALL_A_PERSON = """
+import sys
+import backend.handoff.tasks, backend.live, backend.notifications.tasks
+from backend.conversations import service
+from backend.core.db import session_scope
+from backend.models import Conversation
+with session_scope() as session:
+    conversation = session.get(Conversation, int(sys.argv[1]))
+    assert service.request_human(session, conversation=conversation, reason="customer_request")
+"""
+
+SUBSCRIBERS = """
+import sys
+from redis import Redis
+from backend.core.redis import redis_url
+from backend.live import tenant_channel
+print(dict(Redis.from_url(redis_url()).pubsub_numsub(tenant_channel(int(sys.argv[1]))))
+      .popitem()[1])
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _run(app: App, code: str, *args: object) -> str:
+    """Like app.python, with argv."""
+    return app.python(f"import sys; sys.argv = ['-', *{[str(a) for a in args]!r}]\n{code}")
+
+
+@pytest.fixture(scope="module")
+def seed(app: App) -> dict:
+    return app.cli("demo", "seed")
+
+
+@pytest.fixture(scope="module")
+def shop(app: App, seed: dict) -> Iterator[str]:
+    """A shop site on a second local origin that embeds the website chat."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = SHOP.format(app=app.url, key=seed["widget_key"]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", _free_port()), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def contexts(browser: Browser) -> Iterator[Callable[[], BrowserContext]]:
+    """New browser contexts (separate people), all closed at the end."""
+    made: list[BrowserContext] = []
+
+    def new() -> BrowserContext:
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        context.set_default_timeout(20_000)
+        made.append(context)
+        return context
+
+    yield new
+    for context in made:
+        context.close()
+
+
+def signed_in(context: BrowserContext, app: App, email: str, path: str) -> Page:
+    page = context.new_page()
+    page.goto(f"{app.url}/login?next={path.replace('/', '%2F').replace('?', '%3F')}")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(re.escape(path.split("?")[0])))
+    return page
+
+
+def inbox_ready(page: Page) -> None:
+    expect(page.get_by_role("heading", name="Conversations", level=1)).to_be_visible()
+    expect(page.get_by_role("region", name="Conversation list")).to_be_visible()
+
+
+def row(page: Page, conversation_id: int):
+    rows = page.locator("[data-testid='conversation-row']")
+    return rows.and_(page.locator(f"[data-conversation-id='{conversation_id}']"))
+
+
+def thread(page: Page):
+    return page.get_by_role("log", name="Messages")
+
+
+def bubbles(page: Page, sender: str):
+    return thread(page).locator(f"[data-testid='message'][data-sender='{sender}']")
+
+
+def w(page: Page, hook: str):
+    return page.locator(f"bizbot-widget [data-bizbot='{hook}']")
+
+
+def inject(app: App, business_id: int, text: str, sender: str | None = None) -> dict:
+    sender = sender or f"e2e-{uuid.uuid4().hex[:10]}"
+    return json.loads(_run(app, INJECT, json.dumps([business_id, sender, None, text])))
+
+
+def conversation_of(app: App, text: str) -> int:
+    """The conversation a message with `text` was stored in (waits for the pipeline)."""
+    code = """
+import sys, time
+from sqlmodel import select
+from backend.core.db import session_scope
+from backend.models import Message
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    with session_scope() as session:
+        found = session.exec(select(Message).where(Message.text == sys.argv[1])).first()
+    if found is not None:
+        print(found.conversation_id)
+        break
+    time.sleep(0.05)
+"""
+    return int(_run(app, code, text).strip())
+
+
+def eventually(check: Callable[[], bool], what: str, timeout: float = 20) -> None:
+    """Poll a backend condition (not the page) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def test_a_customer_message_appears_live_and_the_reply_reaches_the_widget(
+    app: App, seed: dict, shop: str, contexts
+):
+    agent = signed_in(contexts(), app, AGENT, "/conversations")
+    inbox_ready(agent)
+    agent.get_by_role("tab", name=re.compile("^All")).click()
+
+    customer = contexts().new_page()
+    customer.goto(shop + "/")
+    w(customer, "launcher").click()
+    token = uuid.uuid4().hex[:8]
+    first = f"What are your opening hours? ({token})"
+    w(customer, "input").fill(first)
+    w(customer, "send").click()
+    expect(w(customer, "messages").locator("[data-sender='customer']").last).to_have_text(first)
+
+    # The conversation appears in the agent's list without a reload.
+    cid = conversation_of(app, first)
+    expect(row(agent, cid)).to_be_visible()
+    expect(row(agent, cid).get_by_test_id("preview")).not_to_have_text("")
+    row(agent, cid).click()
+    expect(bubbles(agent, "customer").first).to_contain_text(token)
+    expect(agent).to_have_url(re.compile(rf"/conversations\?c={cid}$"))
+
+    # The owner opens the same conversation in another browser.
+    owner = signed_in(contexts(), app, OWNER, f"/conversations?c={cid}")
+    expect(bubbles(owner, "customer").first).to_contain_text(token)
+
+    # While the thread is open, the customer's next message arrives in it live.
+    second = f"Can someone check my order? ({token}-2)"
+    w(customer, "input").fill(second)
+    w(customer, "send").click()
+    expect(bubbles(agent, "customer").filter(has_text=f"{token}-2")).to_have_count(1)
+    expect(bubbles(owner, "customer").filter(has_text=f"{token}-2")).to_have_count(1)
+
+    # The agent replies: the customer gets it live, the owner sees it live.
+    reply = f"Tom here: your order is on its way ({token}-3)"
+    agent.get_by_label("Reply", exact=True).fill(reply)
+    agent.get_by_role("button", name="Send").click()
+    expect(bubbles(agent, "agent").filter(has_text=reply)).to_have_count(1)
+    expect(w(customer, "messages").locator("[data-sender='agent']").last).to_contain_text(reply)
+    expect(bubbles(owner, "agent").filter(has_text=reply)).to_have_count(1)
+    mine = bubbles(agent, "agent").filter(has_text=reply)
+    expect(mine.get_by_test_id("delivery")).to_have_text(re.compile("Sent|Delivered|Read"))
+    # Replying took the conversation: the header says so on both screens.
+    expect(agent.get_by_test_id("thread-status")).to_have_text("With agent")
+    expect(owner.get_by_test_id("thread-assignee")).to_have_text("Tom Mwangi")
+
+    # The owner's private note reaches the agent live and never the customer.
+    owner.get_by_role("radio", name="Private note").click()
+    note = f"VIP customer, be quick ({token}-4)"
+    owner.get_by_label("Private note", exact=True).fill(note)
+    owner.get_by_role("button", name="Add note").click()
+    expect(bubbles(agent, "note").filter(has_text=note)).to_have_count(1)
+    expect(w(customer, "messages")).not_to_contain_text(note)
+
+
+def test_one_business_never_sees_another_business_messages(app: App, seed: dict, contexts):
+    other = json.loads(app.python(SECOND_BUSINESS))
+    agent = signed_in(contexts(), app, AGENT, "/conversations")
+    inbox_ready(agent)
+    agent.get_by_role("tab", name=re.compile("^All")).click()
+
+    token = uuid.uuid4().hex[:8]
+    theirs = inject(app, other["business_id"], f"Secret order for Other Bakery {token}")
+    ours = inject(app, seed["business_id"], f"Is the rye bread ready? {token}")
+
+    # Ours arrives live; theirs, stored before it, never does.
+    expect(row(agent, ours["conversation_id"])).to_be_visible()
+    row(agent, ours["conversation_id"]).click()
+    expect(bubbles(agent, "customer").first).to_contain_text(f"rye bread ready? {token}")
+    expect(row(agent, theirs["conversation_id"])).to_have_count(0)
+    expect(agent.get_by_text("Secret order for Other Bakery")).to_have_count(0)
+
+    # Nor by searching for it, nor by its address.
+    agent.get_by_label("Search conversations").fill(token)
+    expect(row(agent, ours["conversation_id"])).to_be_visible()
+    expect(agent.locator("[data-testid='conversation-row']")).to_have_count(1)
+    agent.goto(f"{app.url}/conversations?c={theirs['conversation_id']}")
+    expect(agent.get_by_role("alert")).to_contain_text("was not found in Sunrise Bakery")
+    expect(agent.get_by_text("Secret order for Other Bakery")).to_have_count(0)
+
+
+def test_the_bell_counts_a_new_handoff_live(app: App, seed: dict, contexts):
+    agent = signed_in(contexts(), app, AGENT, "/handoff")
+    expect(agent.get_by_role("heading", name="Handoff", level=1)).to_be_visible()
+    bell = agent.get_by_role("button", name="Notifications")
+    count = agent.get_by_test_id("bell-count")
+    bell.click()
+    dropdown = agent.get_by_role("dialog", name="Latest notifications")
+    expect(dropdown).to_be_visible()
+    if count.count():
+        dropdown.get_by_role("button", name="Mark all read").click()
+    expect(count).to_have_count(0)
+    agent.keyboard.press("Escape")
+
+    token = uuid.uuid4().hex[:8]
+    ours = inject(app, seed["business_id"], f"My cake order is wrong {token}")
+    _run(app, CALL_A_PERSON, ours["conversation_id"])
+
+    expect(count).to_have_text(re.compile(r"^[1-9][0-9]*$"))
+    # The board shows the conversation waiting or assigned, live too.
+    card = agent.locator(
+        f"[data-testid='board-card'][data-conversation-id='{ours['conversation_id']}']"
+    )
+    expect(card).to_be_visible()
+
+    bell.click()
+    entry = dropdown.get_by_test_id("notification").filter(has_text="New handoff").first
+    expect(entry).to_be_visible()
+    entry.click()
+    expect(agent).to_have_url(re.compile(rf"/conversations\?c={ours['conversation_id']}$"))
+    expect(bubbles(agent, "customer").first).to_contain_text(token)
+
+
+def test_a_viewer_reads_but_cannot_reply_or_act(app: App, seed: dict, contexts):
+    viewer = "viewer@sunrise-bakery.example"
+    app.cli("user", "create", "--business", str(seed["business_id"]), "--role", "viewer",
+            "--email", viewer, "--name", "Vera Viewer", "--password", DEMO_PASSWORD)  # fmt: skip
+    token = uuid.uuid4().hex[:8]
+    ours = inject(app, seed["business_id"], f"Do you sell baguettes? {token}")
+    page = signed_in(contexts(), app, viewer, f"/conversations?c={ours['conversation_id']}")
+    expect(bubbles(page, "customer").first).to_contain_text(token)
+    expect(page.get_by_text("can read conversations but not reply")).to_be_visible()
+    expect(page.get_by_role("form", name="Composer")).to_have_count(0)
+    expect(page.get_by_role("button", name="Take over")).to_have_count(0)
+    expect(page.get_by_role("button", name="Canned responses")).to_have_count(0)
+    # Reading does not mark it read for the team.
+    expect(row(page, ours["conversation_id"]).get_by_test_id("unread")).to_be_visible()
+
+
+def test_one_live_subscription_per_tab_ended_when_the_tab_goes(app: App, seed: dict, contexts):
+    def subscribers() -> int:
+        return int(_run(app, SUBSCRIBERS, seed["business_id"]).strip())
+
+    eventually(lambda: subscribers() == 0, "no tab of this business is open")
+    context = contexts()
+    page = signed_in(context, app, AGENT, "/conversations")
+    inbox_ready(page)
+    eventually(lambda: subscribers() == 1, "the open tab listens")
+
+    nav = page.get_by_role("navigation", name="Sections")
+    nav.get_by_role("link", name="Handoff").click()
+    expect(page.get_by_role("heading", name="Handoff", level=1)).to_be_visible()
+    nav.get_by_role("link", name="Conversations").click()
+    inbox_ready(page)
+    page.reload()
+    inbox_ready(page)
+    eventually(lambda: subscribers() == 1, "navigating and reloading leave one listener")
+
+    context.close()
+    eventually(lambda: subscribers() == 0, "closing the tab ends its listener")
