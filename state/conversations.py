@@ -690,8 +690,13 @@ class ConversationsState(BaseState):
     def _on_page(self) -> bool:
         return self.section == "conversations" and self.router.url.path.rstrip("/") == ROUTE
 
+    def _put(self, name: str, value: Any) -> None:
+        """Set a var only when it changes, so live updates send only what changed."""
+        if getattr(self, name) != value:
+            setattr(self, name, value)
+
     def _show_counts(self, counts: InboxCounts) -> None:
-        self.counts = dataclasses.asdict(counts)
+        self._put("counts", dataclasses.asdict(counts))
 
     def _show_page(self, page: InboxPage, *, append: bool = False) -> None:
         now = datetime.now(UTC)
@@ -705,9 +710,9 @@ class ConversationsState(BaseState):
 
     def _show_choices(self, labels: list[str] | None, agents: list[AgentView] | None) -> None:
         if labels is not None:
-            self.labels_in_use = labels
+            self._put("labels_in_use", labels)
         if agents is not None:
-            self.agents = [agent_option(a) for a in agents]
+            self._put("agents", [agent_option(a) for a in agents])
 
     def _reload_list(self, actor: Actor) -> None:
         self._list_version += 1
@@ -735,7 +740,9 @@ class ConversationsState(BaseState):
             elif row.id in current or not self.next_cursor or item.activity_ts >= oldest:
                 # A row older than the last loaded one arrives with "Load more" instead.
                 current[row.id] = item
-        self.rows = sorted(current.values(), key=lambda r: (r.activity_ts, r.id), reverse=True)
+        self._put(
+            "rows", sorted(current.values(), key=lambda r: (r.activity_ts, r.id), reverse=True)
+        )
 
     def _show_thread(self, view: ThreadView, *, keep_older: bool = True) -> None:
         now = datetime.now(UTC)
@@ -747,13 +754,13 @@ class ConversationsState(BaseState):
             self.has_older = view.has_older if not older else self.has_older
         else:
             self.has_older = view.has_older
-        self.messages = self._with_translations(fresh)
-        self.header = conversation_item(view.conversation, now)
-        self.contact = contact_info(view.contact, now)
-        self.can_reply = view.can_reply
-        self.thread_error = ""
+        self._put("messages", self._with_translations(fresh))
+        self._put("header", conversation_item(view.conversation, now))
+        self._put("contact", contact_info(view.contact, now))
+        self._put("can_reply", view.can_reply)
+        self._put("thread_error", "")
         # The list shows the same conversation: keep its row in step.
-        self.rows = [self.header if r.id == self.header.id else r for r in self.rows]
+        self._put("rows", [self.header if r.id == self.header.id else r for r in self.rows])
 
     def _with_translations(self, messages: list[MessageItem]) -> list[MessageItem]:
         if not self._translations:
@@ -819,9 +826,9 @@ class ConversationsState(BaseState):
             return None
         if batch.tick:
             now = datetime.now(UTC)
-            self.rows = [retime(r, now) for r in self.rows]
+            self._put("rows", [retime(r, now) for r in self.rows])
             if self.open_id and self.header.id:
-                self.header = retime(self.header, now)
+                self._put("header", retime(self.header, now))
             return None
         ids = batch.conversation_ids()
         thread_id = self.open_id if self.open_id and (batch.resync or self.open_id in ids) else 0

@@ -218,15 +218,21 @@ class HandoffState(BaseState):
     def _show(self, found: _Board) -> None:
         now = datetime.now(UTC)
         board = found.board
-        self.waiting = [conversation_item(r, now) for r in board.waiting]
-        self.assigned = [conversation_item(r, now) for r in board.assigned]
-        self.breaching = [conversation_item(r, now) for r in board.breaching]
-        self.agents = [agent_item(a, self._me) for a in board.agents]
         mine = next((a for a in board.agents if a.user_id == self._me), None)
-        self.my_availability = mine.availability if mine else ""
+        fresh = {
+            "waiting": [conversation_item(r, now) for r in board.waiting],
+            "assigned": [conversation_item(r, now) for r in board.assigned],
+            "breaching": [conversation_item(r, now) for r in board.breaching],
+            "agents": [agent_item(a, self._me) for a in board.agents],
+            "my_availability": mine.availability if mine else "",
+            "loaded": True,
+        }
         if found.policies is not None:
-            self.policies = [policy_item(p) for p in found.policies]
-        self.loaded = True
+            fresh["policies"] = [policy_item(p) for p in found.policies]
+        for name, value in fresh.items():
+            # Only what changed goes to the browser.
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     def _reload(self, actor: Actor, *, policies: bool = True) -> None:
         self._board_version += 1

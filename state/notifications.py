@@ -139,12 +139,14 @@ class BellState(BaseState):
         return "99+" if self.unread > 99 else str(self.unread)
 
     def _show(self, page: NotificationPage) -> None:
-        self.unread = page.unread_count
-        self.latest = [notification_item(v) for v in page.items]
+        latest = [notification_item(v) for v in page.items]
+        if (self.unread, self.latest) != (page.unread_count, latest):
+            self.unread, self.latest = page.unread_count, latest
 
     def _live_request(self, batch: LiveBatch, actor: Actor) -> int | None:
         if batch.tick:
-            self.latest = _retimed(self.latest)
+            if (latest := _retimed(self.latest)) != self.latest:
+                self.latest = latest
             return None
         if batch.resync or batch.for_user(actor.user_id, "notification."):
             return self._bell_version
