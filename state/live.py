@@ -47,7 +47,7 @@ CHECK_SECONDS = 5.0
 BATCH_WINDOW_SECONDS = 0.03
 # Tabs are updated at most this often: events arriving faster are handled together, so a busy
 # business costs each open tab a few updates a second, however many messages arrive.
-MIN_INTERVAL_SECONDS = 0.25
+MIN_INTERVAL_SECONDS = 0.4
 MAX_BATCH = 1000
 RESYNC = "live.resync"
 TICK = "live.tick"

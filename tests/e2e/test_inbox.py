@@ -343,7 +343,7 @@ def test_a_viewer_reads_but_cannot_reply_or_act(app: App, seed: dict, contexts):
     expect(row(page, ours["conversation_id"]).get_by_test_id("unread")).to_be_visible()
 
 
-def test_one_live_subscription_per_tab_ended_when_the_tab_goes(app: App, seed: dict, contexts):
+def test_the_live_subscription_follows_the_tab_and_ends_with_it(app: App, seed: dict, contexts):
     def subscribers() -> int:
         return int(_run(app, SUBSCRIBERS, seed["business_id"]).strip())
 
@@ -360,7 +360,7 @@ def test_one_live_subscription_per_tab_ended_when_the_tab_goes(app: App, seed: d
     inbox_ready(page)
     page.reload()
     inbox_ready(page)
-    eventually(lambda: subscribers() == 1, "navigating and reloading leave one listener")
+    eventually(lambda: subscribers() == 1, "navigating and reloading leave one subscription")
 
     context.close()
     eventually(lambda: subscribers() == 0, "closing the tab ends its listener")

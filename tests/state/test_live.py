@@ -65,6 +65,17 @@ def test_a_failed_shared_read_is_tried_again_by_the_next_tab():
     assert shared.get("thread", lambda: "found") == "found"
 
 
+def _in_own_loop(scenario):
+    """Run an async scenario on a fresh event loop in its own thread (another test's
+    Playwright may own this thread's loop)."""
+    outcome: list = []
+    thread = threading.Thread(target=lambda: outcome.append(asyncio.run(scenario())))
+    thread.start()
+    thread.join(30)
+    assert outcome, "the scenario did not finish"
+    return outcome[0]
+
+
 def _subscribers(business_id: int) -> int:
     return dict(get_redis().pubsub_numsub(tenant_channel(business_id)))[
         tenant_channel(business_id).encode()
@@ -91,7 +102,7 @@ def test_tabs_of_a_business_hear_its_events_together_and_never_another_business(
         await asyncio.sleep(0.3)
         return [batch, same], got_other, open_channels, _subscribers(101) + _subscribers(202)
 
-    (batch, same), other, open_channels, left = asyncio.run(scenario())
+    (batch, same), other, open_channels, left = _in_own_loop(scenario)
     # One subscription per business per process, one batch for the burst, the same for both.
     assert open_channels == 1
     assert [e["conversation_id"] for e in batch.events] == [0, 1, 2, 3, 4]
