@@ -573,7 +573,6 @@ class ConversationsState(BaseState):
     loaded: bool = False
     rows: list[ConversationItem] = []
     next_cursor: str = ""
-    loading_more: bool = False
     counts: dict[str, int] = {}
     list_error: str = ""
 
