@@ -117,18 +117,21 @@ def _contact_for(
 
 def _conversation_for(
     session: Session, *, business_id: int, integration_id: int, contact: Contact
-) -> tuple[Conversation, bool]:
+) -> Conversation:
+    """The contact's open conversation on the channel; a new one is announced once."""
     conversation = repo.find_open_conversation(
         session, business_id=business_id, contact_id=contact.id, integration_id=integration_id
     )
     if conversation is not None:
-        return conversation, False
+        return conversation
     conversation = Conversation(
         business_id=business_id, contact_id=contact.id, channel_integration_id=integration_id
     )
     session.add(conversation)
     session.flush()
-    return conversation, True
+    events.publish(session, "conversation.created", business_id=business_id,
+                   conversation_id=conversation.id, contact_id=contact.id)  # fmt: skip
+    return conversation
 
 
 def _message_in(event: InboundEvent) -> MessageIn:
@@ -167,13 +170,10 @@ def record_incoming(
             text=event.payload.get("description") or "Unsupported message type",
         )
     business_id, integration_id = event.business_id, event.channel_integration_id
-    contact = _contact_for(
+    conversation = open_conversation(
         session, business_id=business_id, integration_id=integration_id,
-        sender=incoming.sender_id, name=incoming.sender_name,
+        sender_id=incoming.sender_id, name=incoming.sender_name,
     )  # fmt: skip
-    conversation, created = _conversation_for(
-        session, business_id=business_id, integration_id=integration_id, contact=contact
-    )
     problem = _problem_with(incoming.text, incoming.content_type)
     message_id = repo.insert_message(
         session,
@@ -201,9 +201,6 @@ def record_incoming(
     session.add(conversation)
     session.flush()
     message = repo.get_message(session, business_id=business_id, message_id=message_id)
-    if created:
-        events.publish(session, "conversation.created", business_id=business_id,
-                       conversation_id=conversation.id, contact_id=contact.id)  # fmt: skip
     events.publish(session, "message.created", business_id=business_id,
                    conversation_id=conversation.id, message_id=message_id,
                    sender_type="customer")  # fmt: skip
@@ -447,21 +444,19 @@ def apply_edit(session: Session, *, event: InboundEvent) -> None:
                    edited=True, deleted=bool(data.get("deleted")))  # fmt: skip
 
 
-def _thread_of(session: Session, event: InboundEvent) -> tuple[Conversation, bool]:
-    business_id, integration_id = event.business_id, event.channel_integration_id
-    contact = _contact_for(
-        session, business_id=business_id, integration_id=integration_id,
-        sender=event.sender_external_id or "unknown", name=None,
-    )  # fmt: skip
-    return _conversation_for(
-        session, business_id=business_id, integration_id=integration_id, contact=contact
+def _thread_of(session: Session, event: InboundEvent) -> Conversation:
+    return open_conversation(
+        session,
+        business_id=event.business_id,
+        integration_id=event.channel_integration_id,
+        sender_id=event.sender_external_id or "unknown",
     )
 
 
 def record_reaction(session: Session, *, event: InboundEvent) -> Message | None:
     """Store a customer's reaction as a small message of its own (never answered)."""
     data = event.payload
-    conversation, created = _thread_of(session, event)
+    conversation = _thread_of(session, event)
     target = repo.find_message_by_external_id(
         session, business_id=event.business_id, integration_id=event.channel_integration_id,
         external_id=str(data.get("message_external_id") or ""),
@@ -483,10 +478,6 @@ def record_reaction(session: Session, *, event: InboundEvent) -> Message | None:
     conversation.last_message_at = utcnow()
     session.add(conversation)
     session.flush()
-    if created:
-        events.publish(session, "conversation.created", business_id=event.business_id,
-                       conversation_id=conversation.id,
-                       contact_id=conversation.contact_id)  # fmt: skip
     events.publish(session, "message.created", business_id=event.business_id,
                    conversation_id=conversation.id, message_id=message_id,
                    sender_type="customer")  # fmt: skip
@@ -515,7 +506,7 @@ def record_echo(session: Session, *, event: InboundEvent) -> Message | None:
                 own.external_id = event.external_id[:255]
                 session.add(own)
             return None
-    conversation, created = _thread_of(session, event)
+    conversation = _thread_of(session, event)
     message_id = repo.insert_message(
         session, business_id=business_id, conversation_id=conversation.id,
         direction="outbound", sender_type="agent", text=str(data.get("text") or ""),
@@ -530,10 +521,6 @@ def record_echo(session: Session, *, event: InboundEvent) -> Message | None:
     conversation.last_message_at = utcnow()
     session.add(conversation)
     session.flush()
-    if created:
-        events.publish(session, "conversation.created", business_id=business_id,
-                       conversation_id=conversation.id,
-                       contact_id=conversation.contact_id)  # fmt: skip
     events.publish(session, "message.created", business_id=business_id,
                    conversation_id=conversation.id, message_id=message_id,
                    sender_type="agent")  # fmt: skip
@@ -689,13 +676,9 @@ def open_conversation(
         session, business_id=business_id, integration_id=integration_id, sender=sender_id,
         name=name,
     )  # fmt: skip
-    conversation, created = _conversation_for(
+    return _conversation_for(
         session, business_id=business_id, integration_id=integration_id, contact=contact
     )
-    if created:
-        events.publish(session, "conversation.created", business_id=business_id,
-                       conversation_id=conversation.id, contact_id=contact.id)  # fmt: skip
-    return conversation
 
 
 # --- admin: the latest messages, replays ------------------------------------------------------
