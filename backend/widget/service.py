@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import Session
 
@@ -43,7 +44,6 @@ KEY_MESSAGES = "600/minute"
 IP_SESSIONS = "60/minute"
 VISITOR_ACTIONS = "30/minute"
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{5,32}$")
 
 
@@ -205,11 +205,12 @@ def _clean_fields(name: Any, email: Any, phone: Any) -> dict[str, str]:
             raise WidgetError(f"name is longer than {MAX_NAME} characters.", code="invalid_name")
         fields["name"] = name
     if email := str(email or "").strip():
-        if len(email) > 254 or not _EMAIL.match(email):
+        try:  # the same validator as account emails
+            fields["email"] = validate_email(email, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
             raise WidgetError(
                 f"{email!r} is not an email address (like name@example.com).", code="invalid_email"
-            )
-        fields["email"] = email.lower()
+            ) from None
     if phone := str(phone or "").strip():
         if not _PHONE.match(phone):
             raise WidgetError(
