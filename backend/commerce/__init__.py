@@ -1,0 +1,1 @@
+"""The catalogue and orders: what the business sells and what customers order."""

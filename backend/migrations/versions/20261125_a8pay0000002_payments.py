@@ -1,0 +1,21 @@
+"""payments: providers and their webhooks (issue 8)
+
+Revision ID: a8pay0000002
+Revises: a8c0mmerce01
+Create Date: 2026-11-25 16:00:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "a8pay0000002"
+down_revision: str | None = "a8c0mmerce01"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
