@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from backend.core.config import PROJECT_ROOT, ConfigError, settings
 TOOLS_BIN = PROJECT_ROOT / ".tools" / "node_modules" / ".bin"
 NPM_REGISTRY = "https://registry.npmjs.org"
 # The first start builds the frontend (bun install + vite build): allow it time.
+METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 STARTUP_TIMEOUT = float(os.environ.get("BIZBOT_STARTUP_TIMEOUT", "900"))
 
 
@@ -92,6 +94,12 @@ class Supervisor:
             + env.get("PATH", ""),
             PYTHONUNBUFFERED="1",
         )
+        if not env.get(METRICS_ENV):
+            # Every child counts into one directory, so /metrics shows the workers' figures too.
+            metrics_dir = settings.data_dir / "metrics"
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            env[METRICS_ENV] = str(metrics_dir)
         return env
 
     def start_worker(self, env: dict[str, str]) -> None:

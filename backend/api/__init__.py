@@ -9,6 +9,7 @@ import backend.live  # noqa: F401  (events published by API routes reach open pa
 from backend.api.auth_routes import close_session, open_session
 from backend.api.health import health
 from backend.api.media import routes as media_routes
+from backend.api.metrics import metrics
 from backend.api.v1 import routes as v1_routes
 from backend.api.webhooks import routes as webhook_routes
 from backend.api.widget import routes as widget_routes
@@ -19,6 +20,7 @@ def create_app() -> Starlette:
     return Starlette(
         routes=[
             Route("/api/health", health, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
             Route("/api/auth/session", open_session, methods=["GET"]),
             Route("/api/auth/logout", close_session, methods=["GET", "POST"]),
             *widget_routes,

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # Reverse proxies in front of BizBot that append X-Forwarded-For (0: use the peer address);
     # client addresses feed rate limits and the audit log, so never more than really exist.
     trusted_proxy_hops: int = Field(default=0, ge=0, le=10)
+    # `/metrics` answers localhost only, or anyone presenting `Authorization: Bearer METRICS_TOKEN`.
+    metrics_token: str | None = None
     demo_email: str = "owner@sunrise-bakery.example"
     demo_password: str = "bizbot-demo"  # noqa: S105 (documented demo login)
     session_days: int = Field(default=14, ge=1)

@@ -1,0 +1,1 @@
+"""Running BizBot: metrics, the doctor, backups."""

@@ -1,0 +1,93 @@
+"""`GET /metrics`: Prometheus text for localhost or a bearer token, with live queue figures."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from rq import SimpleWorker
+from starlette.testclient import TestClient
+
+from backend.api import create_app
+from backend.core.config import settings
+from backend.core.queue import get_queue
+from backend.core.redis import get_redis
+from backend.ops import metrics
+
+
+def _samples(text: str) -> dict[tuple[str, tuple], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+@pytest.fixture
+def local():
+    """A client whose requests come from 127.0.0.1, as a scraper on the same host."""
+    with TestClient(create_app(), client=("127.0.0.1", 50000)) as c:
+        yield c
+
+
+@pytest.fixture
+def remote():
+    """A client whose requests come from another host."""
+    with TestClient(create_app(), client=("203.0.113.9", 50000)) as c:
+        yield c
+
+
+def _job() -> str:
+    return "ok"
+
+
+def test_localhost_gets_prometheus_text_with_queue_depth_and_workers(local):
+    get_queue("knowledge").enqueue(_job)
+    get_queue("knowledge").enqueue(_job)
+    worker = SimpleWorker([get_queue("default")], connection=get_redis())
+    worker.register_birth()
+    try:
+        resp = local.get("/metrics")
+    finally:
+        worker.register_death()
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("text/plain")
+    samples = _samples(resp.text)
+    assert samples[("bizbot_queue_depth", (("queue", "knowledge"),))] == 2
+    assert samples[("bizbot_queue_depth", (("queue", "inbound"),))] == 0
+    assert samples[("bizbot_queue_oldest_age_seconds", (("queue", "knowledge"),))] >= 0
+    assert samples[("bizbot_workers_alive", ())] == 1
+    assert samples[("bizbot_redis_up", ())] == 1
+
+
+def test_counters_a_process_increments_are_exposed(local):
+    before = _samples(local.get("/metrics").text).get(
+        ("bizbot_handoffs_total", (("reason", "customer_request"),)), 0
+    )
+    metrics.HANDOFFS.labels(reason="customer_request").inc()
+    after = _samples(local.get("/metrics").text)
+    assert after[("bizbot_handoffs_total", (("reason", "customer_request"),))] == before + 1
+
+
+def test_another_host_is_refused_with_how_to_get_access(remote):
+    resp = remote.get("/metrics")
+    assert resp.status_code == 403
+    assert "METRICS_TOKEN" in resp.text
+    assert "bizbot_queue_depth" not in resp.text
+
+
+def test_the_configured_bearer_token_opens_it_from_anywhere(remote, monkeypatch):
+    monkeypatch.setattr(settings, "metrics_token", "scrape-secret-123")
+    assert remote.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
+    resp = remote.get("/metrics", headers={"Authorization": "Bearer scrape-secret-123"})
+    assert resp.status_code == 200
+    assert "# TYPE bizbot_queue_depth gauge" in resp.text
+
+
+def test_redis_down_is_reported_as_a_gauge_not_an_error(local, monkeypatch):
+    def broken() -> list:
+        raise ConnectionError("redis is gone")
+
+    monkeypatch.setattr(metrics, "queue_stats", broken)
+    resp = local.get("/metrics")
+    assert resp.status_code == 200
+    assert _samples(resp.text)[("bizbot_redis_up", ())] == 0
