@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
 
-from backend.ops import doctor
+from backend.ops import backup, doctor
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -18,11 +21,53 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if any(f.status == doctor.FAIL for f in findings) else 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Write a backup and print what it holds as JSON; the key reminder goes to stderr."""
+    try:
+        info = backup.backup(args.output)
+    except backup.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(asdict(info)))
+    print(backup.KEY_REMINDER, file=sys.stderr)
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Restore a backup over this installation's database and files."""
+    try:
+        backup.read_manifest(args.archive)
+        if backup.has_data() and not args.yes:
+            print(
+                "error: this database already holds businesses; the restore replaces all of "
+                "them. Stop BizBot, then run again with --yes.",
+                file=sys.stderr,
+            )
+            return 1
+        info = backup.restore(args.archive)
+    except backup.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(asdict(info)))
+    print(backup.KEY_REMINDER, file=sys.stderr)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the `doctor` command."""
+    """Add the `doctor`, `backup` and `restore` commands."""
     cmd = sub.add_parser(
         "doctor", help="check the database, Redis, workers, settings and tools; say what to fix"
     )
     cmd.add_argument("--json", action="store_true", help="print the findings as JSON")
     # The doctor reports a bad configuration itself instead of refusing to start.
     cmd.set_defaults(func=cmd_doctor, skip_config_check=True)
+
+    cmd = sub.add_parser("backup", help="back up the database and data/ files into a .tar.gz")
+    cmd.add_argument(
+        "--output", type=Path, help="archive path (default data/backups/bizbot-<time>.tar.gz)"
+    )
+    cmd.set_defaults(func=cmd_backup)
+    cmd = sub.add_parser("restore", help="replace the database and data/ files with a backup")
+    cmd.add_argument("archive", type=Path, help="a .tar.gz made by `backup`")
+    cmd.add_argument("--yes", action="store_true", help="replace a database that holds data")
+    cmd.set_defaults(func=cmd_restore)
