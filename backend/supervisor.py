@@ -28,6 +28,19 @@ METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 STARTUP_TIMEOUT = float(os.environ.get("BIZBOT_STARTUP_TIMEOUT", "900"))
 
 
+def worker_pools() -> list[tuple[tuple[str, ...], int]]:
+    """Which queues each kind of worker works, and how many of each (WORKERS_* settings).
+
+    Customers' messages (with the AI's reply, so their order holds) never wait behind a
+    knowledge import or a slow send.
+    """
+    return [
+        (("inbound",), settings.workers_inbound),
+        (("outbound", "scheduled", "default"), settings.workers_outbound),
+        (("knowledge",), settings.workers_knowledge),
+    ]
+
+
 def say(message: str) -> None:
     """One line of progress for the person running `make run`."""
     print(f"[bizbot] {message}", flush=True)
@@ -53,7 +66,8 @@ class Supervisor:
 
     def __init__(self) -> None:
         self.redis = None
-        self.worker: subprocess.Popen | None = None
+        # One entry per worker process: (process, the queues it works).
+        self.workers: list[tuple[subprocess.Popen, tuple[str, ...]]] = []
         self.scheduler: subprocess.Popen | None = None
         self.reflex: subprocess.Popen | None = None
         self.stopping = False
@@ -102,9 +116,19 @@ class Supervisor:
             env[METRICS_ENV] = str(metrics_dir)
         return env
 
-    def start_worker(self, env: dict[str, str]) -> None:
-        self.worker = subprocess.Popen(
-            [sys.executable, "-m", "backend.worker"], env=env, cwd=PROJECT_ROOT
+    def start_workers(self, env: dict[str, str]) -> None:
+        for queues, count in worker_pools():
+            for _ in range(count):
+                self.workers.append((self.spawn_worker(env, queues), queues))
+        plan = ", ".join(f"{n} x {'+'.join(q)}" for q, n in worker_pools() if n)
+        say(f"started workers: {plan}")
+
+    def spawn_worker(self, env: dict[str, str], queues: tuple[str, ...]) -> subprocess.Popen:
+        if "knowledge" in queues and not env.get("EMBEDDING_THREADS"):
+            # Imports embed on one core, leaving the other to customers' replies.
+            env = {**env, "EMBEDDING_THREADS": "1"}
+        return subprocess.Popen(
+            [sys.executable, "-m", "backend.worker", *queues], env=env, cwd=PROJECT_ROOT
         )
 
     def start_scheduler(self, env: dict[str, str]) -> None:
@@ -132,7 +156,7 @@ class Supervisor:
         while time.monotonic() < deadline and not self.stopping:
             if self.reflex.poll() is not None:
                 return False
-            self.keep_worker_alive()
+            self.keep_workers_alive()
             with (
                 contextlib.suppress(OSError, ValueError),
                 urllib.request.urlopen(url, timeout=5) as resp,  # noqa: S310 (our own URL)
@@ -142,13 +166,14 @@ class Supervisor:
             time.sleep(1)
         return False
 
-    def keep_worker_alive(self) -> None:
-        if self.worker is None or self.worker.poll() is None or self.stopping:
-            return
-        self.worker_restarts += 1
-        say(f"the worker exited ({self.worker.returncode}); restarting it")
-        time.sleep(min(30, 2**self.worker_restarts))
-        self.start_worker(self.worker_env)
+    def keep_workers_alive(self) -> None:
+        for i, (proc, queues) in enumerate(self.workers):
+            if proc.poll() is None or self.stopping:
+                continue
+            self.worker_restarts += 1
+            say(f"a worker ({'+'.join(queues)}) exited ({proc.returncode}); restarting it")
+            time.sleep(min(30, 2**self.worker_restarts))
+            self.workers[i] = (self.spawn_worker(self.worker_env, queues), queues)
 
     def stop(self, *_: object) -> None:
         if self.stopping:
@@ -158,10 +183,12 @@ class Supervisor:
         if self.reflex and self.reflex.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.reflex.pid, signal.SIGTERM)
-        for proc in (self.worker, self.scheduler):
+        workers = [proc for proc, _ in self.workers]
+        for proc in (*workers, self.scheduler):
             if proc and proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)  # RQ finishes the current job first.
-        for proc, grace in ((self.reflex, 15), (self.worker, 30), (self.scheduler, 10)):
+        waits = [(self.reflex, 15), *((w, 30) for w in workers), (self.scheduler, 10)]
+        for proc, grace in waits:
             if proc is None:
                 continue
             try:
@@ -198,7 +225,7 @@ class Supervisor:
         if not settings.is_production:
             self.seed_demo()
         self.worker_env = self.child_env(database_url, redis_url)
-        self.start_worker(self.worker_env)
+        self.start_workers(self.worker_env)
         self.start_scheduler(self.worker_env)
         say("building and starting the web app (the first start takes a few minutes) …")
         self.start_reflex(self.worker_env)
@@ -214,7 +241,7 @@ class Supervisor:
                 say(f"the web app exited ({self.reflex.returncode})")
                 self.stop()
                 return 1
-            self.keep_worker_alive()
+            self.keep_workers_alive()
             time.sleep(1)
         return 0
 

@@ -16,6 +16,8 @@ from backend.core.config import settings
 from backend.core.queue import QUEUE_NAMES, get_queue
 from backend.core.redis import get_redis
 
+WORKER_TTL = 60
+
 
 def main(argv: list[str] | None = None) -> int:
     """Work the named queues (all by default) until SIGTERM/SIGINT, or until empty (--burst)."""
@@ -37,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     import backend.notifications.tasks  # noqa: F401
 
     queues = [get_queue(n) for n in (args.queues or QUEUE_NAMES)]
-    worker = SimpleWorker(queues, connection=get_redis())
+    # An idle worker wakes every WORKER_TTL - 15 s to send its heartbeat, so /api/health and
+    # the doctor (which call a worker gone after 90 s of silence) see idle workers as alive.
+    worker = SimpleWorker(queues, connection=get_redis(), worker_ttl=WORKER_TTL)
     worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.log_level)
     return 0
 

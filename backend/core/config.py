@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     trusted_proxy_hops: int = Field(default=0, ge=0, le=10)
     # `/metrics` answers localhost only, or anyone presenting `Authorization: Bearer METRICS_TOKEN`.
     metrics_token: str | None = None
+    # Worker processes `make run` starts per kind of work (0: that work runs on other hosts).
+    workers_inbound: int = Field(default=1, ge=0, le=64)
+    workers_outbound: int = Field(default=1, ge=0, le=64)
+    workers_knowledge: int = Field(default=1, ge=0, le=64)
     demo_email: str = "owner@sunrise-bakery.example"
     demo_password: str = "bizbot-demo"  # noqa: S105 (documented demo login)
     session_days: int = Field(default=14, ge=1)
