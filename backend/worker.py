@@ -2,6 +2,7 @@
 
 A SimpleWorker runs jobs in its own process: no fork per job, one database pool and one
 asyncio loop per worker (see ARCHITECTURE.md); a job's exception never stops the worker.
+Each job is timed for /metrics (`MeteredWorker`).
 """
 
 from __future__ import annotations
@@ -10,11 +11,10 @@ import argparse
 import logging
 import sys
 
-from rq import SimpleWorker
-
 from backend.core.config import settings
 from backend.core.queue import QUEUE_NAMES, get_queue
 from backend.core.redis import get_redis
+from backend.ops.metrics import MeteredWorker
 
 WORKER_TTL = 60
 
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     queues = [get_queue(n) for n in (args.queues or QUEUE_NAMES)]
     # An idle worker wakes every WORKER_TTL - 15 s to send its heartbeat, so /api/health and
     # the doctor (which call a worker gone after 90 s of silence) see idle workers as alive.
-    worker = SimpleWorker(queues, connection=get_redis(), worker_ttl=WORKER_TTL)
+    worker = MeteredWorker(queues, connection=get_redis(), worker_ttl=WORKER_TTL)
     worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.log_level)
     return 0
 

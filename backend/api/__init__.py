@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 import backend.live  # noqa: F401  (events published by API routes reach open pages)
 from backend.api.auth_routes import close_session, open_session
 from backend.api.health import health
 from backend.api.media import routes as media_routes
-from backend.api.metrics import metrics
+from backend.api.metrics import WebhookMetrics, metrics
 from backend.api.v1 import routes as v1_routes
 from backend.api.webhooks import routes as webhook_routes
 from backend.api.widget import routes as widget_routes
@@ -18,6 +19,7 @@ from backend.api.widget import routes as widget_routes
 def create_app() -> Starlette:
     """The Starlette app Reflex mounts its own routes under."""
     return Starlette(
+        middleware=[Middleware(WebhookMetrics)],
         routes=[
             Route("/api/health", health, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
@@ -27,7 +29,7 @@ def create_app() -> Starlette:
             *webhook_routes,
             *media_routes,
             *v1_routes,
-        ]
+        ],
     )
 
 

@@ -9,6 +9,7 @@ ages and workers are read from Redis when scraped, so they are right whoever ask
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
 from prometheus_client import (
@@ -21,6 +22,9 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import REGISTRY, Collector
+from rq import SimpleWorker
+from rq.job import Job
+from rq.queue import Queue
 
 from backend.core.queue import QUEUE_NAMES, get_queue
 from backend.core.redis import get_redis
@@ -59,6 +63,24 @@ PAYMENT_WEBHOOKS = Counter(
     "Payment provider webhooks, by provider and result (paid, ignored, replay, invalid, …).",
     ["provider", "result"],
 )
+
+
+class MeteredWorker(SimpleWorker):
+    """An RQ SimpleWorker that times every job into `bizbot_job_duration_seconds`."""
+
+    def perform_job(self, job: Job, queue: Queue) -> bool:
+        """Run the job as RQ does, noting how long it took and whether it succeeded."""
+        start = time.perf_counter()
+        ok = False
+        try:
+            ok = super().perform_job(job, queue)
+            return ok
+        finally:
+            JOB_SECONDS.labels(
+                queue=queue.name,
+                job=(job.func_name or "?").rsplit(".", 1)[-1][:40],
+                outcome="ok" if ok else "failed",
+            ).observe(time.perf_counter() - start)
 
 
 class QueueCollector(Collector):

@@ -91,3 +91,28 @@ def test_redis_down_is_reported_as_a_gauge_not_an_error(local, monkeypatch):
     resp = local.get("/metrics")
     assert resp.status_code == 200
     assert _samples(resp.text)[("bizbot_redis_up", ())] == 0
+
+
+def test_webhook_requests_are_counted_by_channel_and_status(local):
+    key = ("bizbot_webhook_requests_total", (("channel", "telegram"), ("status", "404")))
+    before = _samples(local.get("/metrics").text).get(key, 0)
+    assert local.post("/webhooks/telegram/987654", content=b"{}").status_code == 404
+    assert _samples(local.get("/metrics").text)[key] == before + 1
+
+
+def test_an_odd_path_segment_cannot_create_new_series(local):
+    local.post("/webhooks/%F0%9F%98%80x/1", content=b"{}")
+    text = local.get("/metrics").text
+    assert "😀" not in text
+
+
+def test_jobs_are_timed_by_queue_job_and_outcome(local):
+    get_queue("default").enqueue(_job)
+    worker = metrics.MeteredWorker([get_queue("default")], connection=get_redis())
+    key = (
+        "bizbot_job_duration_seconds_count",
+        (("job", "_job"), ("outcome", "ok"), ("queue", "default")),
+    )
+    before = _samples(local.get("/metrics").text).get(key, 0)
+    worker.work(burst=True)
+    assert _samples(local.get("/metrics").text)[key] == before + 1
