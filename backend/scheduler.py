@@ -6,13 +6,13 @@ hosts are harmless: the jobs they enqueue are idempotent.
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from rq.cron import CronScheduler
 
 from backend.channels.tasks import purge_webhook_bodies
 from backend.conversations.tasks import sweep
+from backend.core import logs
 from backend.core.config import settings
 from backend.core.redis import get_redis
 from backend.handoff.tasks import check_sla
@@ -35,7 +35,7 @@ def build_scheduler() -> CronScheduler:
 
 def main() -> int:
     """Run until SIGTERM/SIGINT."""
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    logs.configure()
     settings.check_production()
     build_scheduler().start()
     return 0

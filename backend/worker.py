@@ -8,9 +8,9 @@ Each job is timed for /metrics (`MeteredWorker`).
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
+from backend.core import logs
 from backend.core.config import settings
 from backend.core.queue import QUEUE_NAMES, get_queue
 from backend.core.redis import get_redis
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--burst", action="store_true", help="stop when the queues are empty")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    logs.configure()
     settings.check_production()
     # Listeners: live push; and the inbox side's (route handoffs, SLA clocks, lead notices).
     import backend.handoff.tasks

@@ -26,6 +26,7 @@ from rq import SimpleWorker
 from rq.job import Job
 from rq.queue import Queue
 
+from backend.core import logs
 from backend.core.queue import QUEUE_NAMES, get_queue
 from backend.core.redis import get_redis
 
@@ -72,10 +73,12 @@ class MeteredWorker(SimpleWorker):
         """Run the job as RQ does, noting how long it took and whether it succeeded."""
         start = time.perf_counter()
         ok = False
+        logs.bind(job_id=job.id, queue=queue.name)
         try:
             ok = super().perform_job(job, queue)
             return ok
         finally:
+            logs.clear()
             JOB_SECONDS.labels(
                 queue=queue.name,
                 job=(job.func_name or "?").rsplit(".", 1)[-1][:40],
