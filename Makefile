@@ -9,7 +9,7 @@ export NPM_CONFIG_REGISTRY ?= https://registry.npmjs.org
 export REFLEX_TELEMETRY_ENABLED := false
 export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
 
-.PHONY: run test lint format deps test-deps bun browser clean
+.PHONY: run run-cluster test lint format deps test-deps bun browser clean
 
 $(VENV)/.deps: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ browser: $(VENV)/.test-deps
 
 run: $(VENV)/.deps bun
 	$(PY) -m backend.supervisor
+
+# The scaled-out topology on one machine: its own PostgreSQL and Redis reached by URL only,
+# two Reflex backends behind one port, three workers (docs/operations.md).
+run-cluster: $(VENV)/.deps bun
+	$(PY) -m backend.cluster
 
 test: $(VENV)/.test-deps bun browser
 	$(VENV)/bin/ruff check .
