@@ -16,12 +16,14 @@ from backend.core import logs
 from backend.core.config import settings
 from backend.core.redis import get_redis
 from backend.handoff.tasks import check_sla
+from backend.payments.tasks import sweep_payments
 
 # (job, queue, seconds between runs)
 PERIODIC_JOBS = (
     (sweep, "scheduled", 30),
     (check_sla, "scheduled", 60),
     (purge_webhook_bodies, "scheduled", 3600),
+    (sweep_payments, "scheduled", 60),
 )
 
 

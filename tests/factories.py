@@ -102,3 +102,39 @@ def make_knowledge_source(session: Session, *, business: Business, title: str = 
         session,
         KnowledgeSource(business_id=business.id, kind="faq", title=title, content="Answer"),
     )
+
+
+def make_order(
+    session: Session,
+    *,
+    business: Business,
+    items: list[tuple[str, int, int]] | None = None,
+    currency: str = "USD",
+    conversation: Conversation | None = None,
+    status: str = "pending",
+):
+    """An order with lines (name, unit price in cents, quantity); totals computed from them."""
+    from backend.models.commerce import Order, OrderItem
+
+    items = items if items is not None else [("Chocolate cake", 1250, 2)]
+    total = sum(price * qty for _, price, qty in items)
+    order = _add(
+        session,
+        Order(
+            business_id=business.id,
+            contact_id=conversation.contact_id if conversation else None,
+            conversation_id=conversation.id if conversation else None,
+            number=next(_seq),
+            status=status,
+            currency=currency,
+            subtotal_cents=total,
+            total_cents=total,
+        ),
+    )
+    for name, price, qty in items:
+        _add(
+            session,
+            OrderItem(business_id=business.id, order_id=order.id, name=name,
+                      unit_price_cents=price, quantity=qty, line_total_cents=price * qty),
+        )  # fmt: skip
+    return order

@@ -11,6 +11,7 @@ from backend.api.auth_routes import close_session, open_session
 from backend.api.health import health
 from backend.api.media import routes as media_routes
 from backend.api.metrics import WebhookMetrics, metrics
+from backend.api.payments import routes as payment_routes
 from backend.api.v1 import routes as v1_routes
 from backend.api.webhooks import routes as webhook_routes
 from backend.api.widget import routes as widget_routes
@@ -29,6 +30,7 @@ def create_app() -> Starlette:
             *webhook_routes,
             *media_routes,
             *v1_routes,
+            *payment_routes,
         ],
     )
 

@@ -77,6 +77,7 @@ class Payment(Table, table=True):
 
     __table_args__ = (
         sa.UniqueConstraint("provider", "provider_reference", name="uq_payment_provider_reference"),
+        sa.UniqueConstraint("reference", name="uq_payment_reference"),
     )
 
     business_id: int = business_fk()
@@ -89,6 +90,8 @@ class Payment(Table, table=True):
     amount_cents: int
     currency: str = Field(max_length=3)
     provider_reference: str | None = Field(default=None, max_length=255)
+    # BizBot's own reference of this attempt, sent to the provider and echoed in its webhooks.
+    reference: str | None = Field(default=None, max_length=64)
     payer_phone: str | None = Field(default=None, max_length=32)
     payer_email: str | None = Field(default=None, max_length=254)
     raw: dict = json_field()

@@ -10,7 +10,37 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar, Protocol
+
+# ISO 4217 currencies whose minor unit is not 1/100 (everything else has two decimals).
+ZERO_DECIMAL = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
+     "VUV", "XAF", "XOF", "XPF"}
+)  # fmt: skip
+THREE_DECIMAL = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
+
+
+def currency_exponent(currency: str) -> int:
+    """How many decimals the currency's minor unit has (JPY 0, USD 2, KWD 3)."""
+    code = currency.upper()
+    return 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
+
+
+def minor_to_major(amount: int, currency: str) -> Decimal:
+    """An amount in the minor unit (cents) as a Decimal in the major unit (12.50)."""
+    return Decimal(amount).scaleb(-currency_exponent(currency))
+
+
+def major_to_minor(value: Any, currency: str) -> int:
+    """A provider's major-unit amount (12.5, "12.50") as an integer in the minor unit."""
+    return int((Decimal(str(value)).scaleb(currency_exponent(currency))).to_integral_value())
+
+
+def format_amount(amount: int, currency: str) -> str:
+    """A minor-unit amount for people: "12.50 USD", "1500 UGX"."""
+    exp = currency_exponent(currency)
+    return f"{minor_to_major(amount, currency):.{exp}f} {currency.upper()}"
 
 
 class InvalidSignature(Exception):
@@ -19,6 +49,10 @@ class InvalidSignature(Exception):
 
 class ProviderError(Exception):
     """The provider refused or failed a call; the message says what it answered and what to fix."""
+
+
+class BadPayload(Exception):
+    """An authentic webhook body BizBot cannot read (HTTP 400, nothing stored)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +129,8 @@ class PaymentStatus:
     currency: str | None = None
     reason: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    # BizBot's PaymentRequest.reference when the provider echoes it (checked against ours).
+    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +170,9 @@ class PaymentProvider(Protocol):
     push: ClassVar[bool]  # True for mobile money: the /pay page asks for a phone number
     default_base_url: ClassVar[str]
     credential_fields: ClassVar[tuple[str, ...]]  # required keys in ProviderConfig.credentials
+    # Optional, read with getattr (older adapters may lack them):
+    #   optional_credential_fields: ClassVar[tuple[str, ...]]  secret but not required keys
+    #   needs_email: ClassVar[bool]  the /pay page asks the customer for an email address
 
     def start(self, req: PaymentRequest, cfg: ProviderConfig) -> Redirect | PushPrompt:
         """Create the payment with the provider; raises ProviderError with its answer."""
@@ -144,7 +183,8 @@ class PaymentProvider(Protocol):
     ) -> PaymentEvent | None:
         """Check the signature on the raw body (InvalidSignature), then parse.
 
-        None for event types BizBot does not use (acknowledged with 200 and ignored).
+        `headers` keys are lower case. None for event types BizBot does not use (acknowledged
+        with 200 and ignored); BadPayload for an authentic body that cannot be read.
         """
         ...
 
