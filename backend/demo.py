@@ -14,6 +14,7 @@ from backend.auth.permissions import Actor
 from backend.channels import repository as channels_repo
 from backend.channels import service as channels
 from backend.channels import widget as widget_channel
+from backend.commerce.demo import seed_demo_products
 from backend.core.config import settings
 from backend.core.db import session_scope
 from backend.demo_knowledge import DEMO_FAQ, DEMO_RULES
@@ -98,6 +99,7 @@ def seed_demo(session: Session, *, reset_password: bool = True) -> DemoSeed:
                 "color": "#c2410c", "allowed_origins": DEMO_WIDGET_ORIGINS},
         public_key=widget_channel.new_public_key(),
     )  # fmt: skip
+    seed_demo_products(session, business_id=business.id)
     return DemoSeed(
         business_id=business.id,
         email=owner.email,

@@ -14,6 +14,7 @@ from bizbot_app.pages.knowledge import knowledge_page
 from bizbot_app.pages.login import login_page
 from bizbot_app.pages.notifications import notifications_page
 from bizbot_app.pages.overview import onboarding_page, overview_page
+from bizbot_app.pages.sales import sales_page
 from bizbot_app.pages.sections import PLACEHOLDER_SLUGS, placeholder_page
 from bizbot_app.pages.security import security_page
 from bizbot_app.pages.settings import settings_page
@@ -29,6 +30,7 @@ from state.knowledge import KnowledgeState
 from state.live import LiveState
 from state.notifications import NotificationsState
 from state.overview import OnboardingState, OverviewState
+from state.sales import SalesState
 from state.security import SecurityState
 from state.team import SettingsState, TeamState
 
@@ -98,7 +100,10 @@ app.add_page(
 app.add_page(
     security_page, route="/security", title=_title("security"), on_load=_live(SecurityState.load)
 )
+app.add_page(sales_page, route="/sales", title=_title("sales"), on_load=_live(SalesState.load))
 for _slug in PLACEHOLDER_SLUGS:
+    if _slug == "sales":  # a real page now: bizbot_app/pages/sales.py
+        continue
     app.add_page(
         placeholder_page(_slug),
         route=BY_SLUG[_slug].route,

@@ -32,6 +32,17 @@ class OrderStatus(StrEnum):
 class Product(Table, table=True):
     """A product or service in the business's catalogue."""
 
+    __table_args__ = (
+        # A SKU names one product per business: CSV imports update it instead of duplicating.
+        sa.Index(
+            "uq_product_business_sku",
+            "business_id",
+            "sku",
+            unique=True,
+            postgresql_where=sa.text("sku IS NOT NULL"),
+        ),
+    )
+
     business_id: int = business_fk()
     name: str = Field(max_length=200)
     description: str | None = Field(default=None, sa_type=sa.Text)

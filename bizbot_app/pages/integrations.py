@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from bizbot_app.pages.sales import payment_providers_panel
 from bizbot_app.pages.shell import section_page
 from components.integrations import (
     channel_setup_card,
@@ -474,7 +475,9 @@ def integrations_page() -> rx.Component:
         _dialogs(),
         rx.cond(
             S.loaded,
-            rx.vstack(_widget_card(), _channels(), spacing="6", width="100%"),
+            rx.vstack(
+                _widget_card(), _channels(), payment_providers_panel(), spacing="6", width="100%"
+            ),
             rx.cond(
                 S.errors.contains("form"),
                 form_error(S.errors.get("form", "")),
