@@ -109,7 +109,10 @@ async def payment_webhook(request: Request) -> Response:
             503,
             **{"Retry-After": "30"},
         )
-    return JSONResponse({"received": True, "result": outcome})
+    body = {"received": True, "result": outcome}
+    if kind == "binance":  # Binance Pay retries until it reads this exact acknowledgement.
+        body = {"returnCode": "SUCCESS", "returnMessage": None, **body}
+    return JSONResponse(body)
 
 
 # --- the /pay page ------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from backend.core.config import settings
 from backend.models.base import utcnow
 from backend.models.commerce import Order, OrderItem, OrderStatus, Product, ProductKind
 from backend.models.payments import PaymentLink, PaymentLinkStatus
+from backend.payments.base import currency_exponent
 
 __all__ = [
     "CommerceError",
@@ -66,28 +67,6 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_CSV_BYTES = 5 * 1024 * 1024
 CSV_COLUMNS = ("name", "description", "price", "currency", "sku", "stock", "active", "kind")
 
-# ISO 4217 minor units that are not 2 (every other currency has cents).
-_ZERO_DECIMAL = frozenset(
-    [
-        "BIF",
-        "CLP",
-        "DJF",
-        "GNF",
-        "ISK",
-        "JPY",
-        "KMF",
-        "KRW",
-        "PYG",
-        "RWF",
-        "UGX",
-        "VND",
-        "VUV",
-        "XAF",
-        "XOF",
-        "XPF",
-    ]
-)
-_THREE_DECIMAL = frozenset(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"])
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _TRUE = {"1", "true", "yes", "y", "active", "on", ""}
 _FALSE = {"0", "false", "no", "n", "inactive", "off"}
@@ -132,13 +111,12 @@ def _currency(value: str | None, *, field: str = "currency") -> str:
 
 
 def minor_unit(currency: str) -> int:
-    """How many decimals the currency has (ISO 4217): 0 for JPY, 3 for KWD, else 2."""
-    code = currency.upper()
-    if code in _ZERO_DECIMAL:
-        return 0
-    if code in _THREE_DECIMAL:
-        return 3
-    return 2
+    """How many decimals the currency has (ISO 4217): 0 for JPY, 3 for KWD, else 2.
+
+    The same table as the payment providers use, so a catalogue price and the amount a
+    provider charges never disagree.
+    """
+    return currency_exponent(currency)
 
 
 def format_money(amount_cents: int, currency: str) -> str:

@@ -63,8 +63,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--config",
         required=True,
         help="JSON object of its keys and settings: stripe {secret_key, webhook_secret}; "
-        "paystack {secret_key}; flutterwave {secret_key, secret_hash}; optional base_url, "
-        "currencies [..], test_mode",
+        "paystack {secret_key}; flutterwave {secret_key, secret_hash}; mpesa {consumer_key, "
+        "consumer_secret, shortcode, passkey}; paypal {client_id, client_secret, webhook_id}; "
+        "airtel {client_id, client_secret, country}; binance {api_key, secret_key}; optional "
+        "base_url, currencies [..], test_mode",
     )
     add.add_argument(
         "--test", action="store_true", help="also test the connection (switches it on if it works)"
