@@ -87,7 +87,7 @@ def app() -> Iterator[App]:
         "REDIS_URL": "",
         "DEMO_PASSWORD": DEMO_PASSWORD,
         # Its own frontend build, so a developer's `make run` on port 3000 is left alone.
-        "REFLEX_WEB_WORKDIR": str(PROJECT_ROOT / ".web-test"),
+        "REFLEX_WEB_WORKDIR": os.environ.get("BIZBOT_E2E_WEB_DIR", str(PROJECT_ROOT / ".web-test")),
         "PYTHONWARNINGS": "ignore",
     }
     log = open(data_dir / "app.log", "w")  # noqa: SIM115 (closed at teardown)
