@@ -276,12 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
     from backend.security import cli as security_cli
 
     security_cli.register(sub)
-    from backend.payments import cli as payments_cli
-
-    payments_cli.register(sub)
     from backend.ops import cli as ops_cli
 
     ops_cli.register(sub)
+    from backend.payments import cli as payments_cli
+
+    payments_cli.register(sub)
     return parser
 
 

@@ -11,6 +11,7 @@ from backend.auth import repository as auth_repo
 from backend.auth import service as auth
 from backend.auth.passwords import hash_password
 from backend.auth.permissions import Actor
+from backend.billing import service as billing
 from backend.channels import repository as channels_repo
 from backend.channels import service as channels
 from backend.channels import widget as widget_channel
@@ -20,6 +21,7 @@ from backend.core.db import session_scope
 from backend.demo_knowledge import DEMO_FAQ, DEMO_RULES
 from backend.knowledge import service as knowledge
 from backend.knowledge import tasks as knowledge_tasks
+from backend.models.base import utcnow
 from backend.models.tenants import Role, User
 from backend.tenants import repository as tenants_repo
 from backend.tenants import service as tenants
@@ -50,6 +52,7 @@ def _ensure_user(session: Session, *, business_id: int, email: str, name: str, r
     user = auth_repo.find_user_by_login_email(session, email=email)
     if user is None:
         user = User(email=email, name=name, password_hash=hash_password(settings.demo_password))
+        user.email_verified_at = utcnow()  # the demo's addresses are not real mailboxes
         session.add(user)
         session.flush()
     if tenants_repo.get_membership(session, business_id=business_id, user_id=user.id) is None:
@@ -100,6 +103,8 @@ def seed_demo(session: Session, *, reset_password: bool = True) -> DemoSeed:
         public_key=widget_channel.new_public_key(),
     )  # fmt: skip
     seed_demo_products(session, business_id=business.id)
+    if billing.billing_enabled():  # the demo shows everything, unhindered by plan limits
+        billing.grant_plan(session, business_id=business.id, plan="business")
     return DemoSeed(
         business_id=business.id,
         email=owner.email,

@@ -3,7 +3,9 @@
 `publish(session, name, business_id=…, **data)` is called by services as things happen; the
 event is delivered to listeners after the session commits (never for rolled-back work).
 Listeners (live push, notifications, analytics) register with `@listener("message.created")`
-or `@listener("*")`. A failing listener is logged and never breaks the step that published.
+or `@listener("*")` in a module named in `backend.listeners.LISTENER_MODULES`; all of them are
+installed when the first event is published, in every process. A failing listener is logged
+and never breaks the step that published.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
+
+from backend import listeners
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +48,17 @@ def listener(name: str) -> Callable[[Callable[[DomainEvent], None]], Callable[[D
 
 def publish(session: Session, name: str, *, business_id: int, **data: Any) -> DomainEvent:
     """Queue an event for delivery when `session` commits."""
+    # Listener modules are imported here, not during the commit: importing one may register
+    # SQLAlchemy session hooks, which must not happen while the commit's hooks run.
+    listeners.install()
     domain_event = DomainEvent(name=name, business_id=business_id, data=data)
     session.info.setdefault(_PENDING_KEY, []).append(domain_event)
     return domain_event
 
 
 def dispatch(domain_event: DomainEvent) -> None:
-    """Deliver one event to its listeners now."""
+    """Deliver one event to its listeners now (every listener of the product, see above)."""
+    listeners.install()
     for func in [*_listeners.get(domain_event.name, []), *_listeners.get("*", [])]:
         try:
             func(domain_event)

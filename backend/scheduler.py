@@ -16,14 +16,20 @@ from backend.core import logs
 from backend.core.config import settings
 from backend.core.redis import get_redis
 from backend.handoff.tasks import check_sla
+from backend.leads.tasks import remind_follow_ups
 from backend.payments.tasks import sweep_payments
+from backend.privacy.tasks import purge_retention
+from backend.templates.tasks import sync_all_templates
 
 # (job, queue, seconds between runs)
 PERIODIC_JOBS = (
     (sweep, "scheduled", 30),
     (check_sla, "scheduled", 60),
     (purge_webhook_bodies, "scheduled", 3600),
+    (purge_retention, "scheduled", 3600),
     (sweep_payments, "scheduled", 60),
+    (remind_follow_ups, "scheduled", 60),
+    (sync_all_templates, "scheduled", 900),
 )
 
 

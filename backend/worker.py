@@ -8,8 +8,10 @@ Each job is timed for /metrics (`MeteredWorker`).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from backend import listeners
 from backend.core import logs
 from backend.core.config import settings
 from backend.core.queue import QUEUE_NAMES, get_queue
@@ -17,6 +19,15 @@ from backend.core.redis import get_redis
 from backend.ops.metrics import MeteredWorker
 
 WORKER_TTL = 60
+
+
+def embedding_threads(queues: list[str]) -> int | None:
+    """CPU threads for this worker's query embeddings: EMBEDDING_THREADS when set, else the
+    cores shared among the WORKERS_INBOUND workers (two workers on two cores: one each, so
+    their OpenMP threads never fight over a core)."""
+    if settings.embedding_threads or "inbound" not in queues:
+        return settings.embedding_threads
+    return max(1, (os.cpu_count() or 1) // max(1, settings.workers_inbound))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,10 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logs.configure()
     settings.check_production()
-    # Listeners: live push; and the inbox side's (route handoffs, SLA clocks, lead notices).
-    import backend.handoff.tasks
-    import backend.live
-    import backend.notifications.tasks  # noqa: F401
+    listeners.install()  # before the first job: a broken listener module shows at start
+    settings.embedding_threads = embedding_threads(args.queues or list(QUEUE_NAMES))
 
     queues = [get_queue(n) for n in (args.queues or QUEUE_NAMES)]
     # An idle worker wakes every WORKER_TTL - 15 s to send its heartbeat, so /api/health and

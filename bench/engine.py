@@ -98,8 +98,10 @@ def _setup_database() -> tuple[str, str]:
     return admin, name
 
 
-def _answer_all(cfg, external_ids: list[str], texts: list[str]) -> None:
-    """Store one message per id, then wait until workers have processed every one of them."""
+def _answer_all(cfg, external_ids: list[str], texts: list[str], *, unique: bool = False) -> None:
+    """Store one message per id, then wait until workers have processed every one of them.
+
+    With `unique`, every message's text differs (no query vector cache hits)."""
     from backend.channels.base import MessageIn
     from backend.conversations import service as pipeline
     from backend.core.db import session_scope
@@ -109,7 +111,7 @@ def _answer_all(cfg, external_ids: list[str], texts: list[str]) -> None:
         for i, external_id in enumerate(external_ids):
             pipeline.receive(session, cfg=cfg, events_in=[
                 MessageIn(external_id=external_id, sender_id=external_id,
-                          text=texts[i % len(texts)])
+                          text=texts[i % len(texts)] + (f" ({external_id})" if unique else ""))
             ])  # fmt: skip
     while True:
         with session_scope() as session:
@@ -123,7 +125,7 @@ def _answer_all(cfg, external_ids: list[str], texts: list[str]) -> None:
         time.sleep(0.02)
 
 
-def bench_size(n: int, *, queries: int, replies: int, throughput: int) -> dict:
+def bench_size(n: int, *, queries: int, replies: int, throughput: int, unique: bool) -> dict:
     from backend.channels import registry
     from backend.channels.base import ConnectionInfo, MessageIn, SendResult
     from backend.channels.service import create_integration, to_config
@@ -202,7 +204,7 @@ def bench_size(n: int, *, queries: int, replies: int, throughput: int) -> dict:
             _answer_all(cfg, [f"warm{workers}-{i}" for i in range(4 * workers)], texts)
             ids = [f"tp{workers}-{i}" for i in range(throughput)]
             start = time.perf_counter()
-            _answer_all(cfg, ids, texts)
+            _answer_all(cfg, ids, texts, unique=unique)
             rates[workers] = throughput / (time.perf_counter() - start)
         finally:
             for proc in procs:
@@ -230,6 +232,12 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--replies", type=int, default=200)
     parser.add_argument("--throughput", type=int, default=300)
+    parser.add_argument(
+        "--unique",
+        action="store_true",
+        help="every throughput message a different text: no query vector cache hits "
+        "(by default the messages repeat the --queries texts, as customers repeat questions)",
+    )
     args = parser.parse_args()
     redis_server = EmbeddedRedis().start()
     settings.redis_url = redis_server.url
@@ -239,7 +247,7 @@ def main() -> int:
     try:
         for n in args.sizes:
             result = bench_size(n, queries=args.queries, replies=args.replies,
-                                throughput=args.throughput)  # fmt: skip
+                                throughput=args.throughput, unique=args.unique)  # fmt: skip
             print(json.dumps(result), flush=True)
             results.append(result)
     finally:

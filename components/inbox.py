@@ -244,6 +244,75 @@ def delivery_tag(status: rx.Var[str], label: rx.Var[str], error: rx.Var[str]) ->
     )
 
 
+def _file_line(a: rx.Var, icon: str) -> rx.Component:
+    return rx.hstack(
+        rx.icon(icon, size=14),
+        rx.text(a.filename, size="2", weight="medium", word_break="break-all"),
+        rx.cond(a.size_label != "", rx.text(a.size_label, size="1", color=_MUTED)),
+        spacing="2",
+        align="center",
+    )
+
+
+def attachment_view(a: rx.Var) -> rx.Component:
+    """A message's file, place or contact: images as thumbnails (click opens), audio and video
+    with a player, documents as a download link, places as a map link."""
+    stored = rx.match(
+        a.kind,
+        ("image", rx.link(
+            rx.image(src=a.url, alt=a.filename, max_width="240px", max_height="240px",
+                     border_radius="8px", object_fit="cover", loading="lazy"),
+            href=a.url, is_external=True, aria_label=rx.Var.create("Open image ") + a.filename,
+        )),
+        ("audio", rx.el.audio(src=a.url, controls=True, preload="none",
+                              aria_label=a.filename, style={"maxWidth": "260px"})),
+        ("video", rx.el.video(src=a.url, controls=True, preload="metadata",
+                              aria_label=a.filename, style={"maxWidth": "260px"})),
+        rx.link(_file_line(a, "file-down"), href=a.url, is_external=True,
+                custom_attrs={"download": a.filename}),
+    )  # fmt: skip
+    place = rx.cond(
+        a.map_url != "",
+        rx.link(
+            rx.hstack(rx.icon("map-pin", size=14),
+                      rx.text(rx.cond(a.title != "", a.title, "Location"), size="2"),
+                      rx.text("Open map", size="1", color=_MUTED),
+                      spacing="2", align="center"),
+            href=a.map_url, is_external=True,
+        ),
+        rx.hstack(rx.icon("map-pin", size=14), rx.text(a.title, size="2"), spacing="2"),
+    )  # fmt: skip
+    person = rx.hstack(
+        rx.icon("contact", size=14),
+        rx.text(a.title, size="2", weight="medium"),
+        rx.cond(a.detail != "", rx.text(a.detail, size="2")),
+        spacing="2",
+        align="center",
+        wrap="wrap",
+    )
+    shown = rx.match(
+        a.kind,
+        ("location", place),
+        ("contact", person),
+        rx.match(
+            a.status,
+            ("stored", stored),
+            ("link", rx.link(_file_line(a, "link"), href=a.url, is_external=True)),
+            ("failed", rx.hstack(
+                rx.icon("file-x", size=14, color=rx.color("red", 10)),
+                rx.text("File not received: ", a.error, size="1", color=rx.color("red", 11)),
+                spacing="2", align="center",
+            )),
+            rx.hstack(rx.spinner(size="1"), rx.text("Receiving the file…", size="1"),
+                      spacing="2", align="center", color=_MUTED),
+        ),
+    )  # fmt: skip
+    return rx.box(
+        shown,
+        custom_attrs={"data-testid": "attachment", "data-kind": a.kind, "data-status": a.status},
+    )
+
+
 def message_bubble(m: rx.Var) -> rx.Component:
     """One message: customer on the left; AI, agents and notes on the right; system centred."""
     bubble_bg = rx.match(
@@ -280,12 +349,16 @@ def message_bubble(m: rx.Var) -> rx.Component:
     )  # fmt: skip
     body = rx.vstack(
         header,
-        rx.text(
-            m.text,
-            size="2",
-            white_space="pre-wrap",
-            word_break="break-word",
-            custom_attrs={"data-testid": "message-text"},
+        rx.cond(m.attachments.length() > 0, rx.foreach(m.attachments, attachment_view)),
+        rx.cond(
+            (m.text != "") | (m.attachments.length() == 0),
+            rx.text(
+                m.text,
+                size="2",
+                white_space="pre-wrap",
+                word_break="break-word",
+                custom_attrs={"data-testid": "message-text"},
+            ),
         ),
         rx.cond(
             m.translation != "",
@@ -308,8 +381,27 @@ def message_bubble(m: rx.Var) -> rx.Component:
         border_radius="12px",
         background=bubble_bg,
         border=rx.cond(m.kind == "note", f"1px dashed {rx.color('amber', 8)}", "none"),
-        max_width="78%",
+        max_width="100%",
         align=rx.cond(m.kind == "customer", "start", "end"),
+    )  # fmt: skip
+    reaction_badge = rx.cond(
+        m.reaction != "",
+        rx.tooltip(
+            rx.badge(m.reaction, variant="surface", radius="full", size="2",
+                     custom_attrs={"data-testid": "reaction"}),
+            content="The customer's reaction",
+        ),
+    )  # fmt: skip
+    reacted = rx.center(
+        rx.text(
+            m.sender_name,
+            rx.cond(m.text == "Removed their reaction", " removed their reaction",
+                    rx.fragment(" reacted ", m.text)),
+            " · ", m.time,
+            size="1", color=_MUTED, text_align="center",
+        ),
+        width="100%",
+        custom_attrs={"data-testid": "message", "data-sender": "reaction"},
     )  # fmt: skip
     return rx.cond(
         m.kind == "system",
@@ -318,13 +410,18 @@ def message_bubble(m: rx.Var) -> rx.Component:
             width="100%",
             custom_attrs={"data-testid": "message", "data-sender": m.kind},
         ),
-        rx.flex(
-            body,
-            justify=rx.cond(m.kind == "customer", "start", "end"),
-            width="100%",
-            custom_attrs={"data-testid": "message", "data-sender": m.kind},
+        rx.cond(
+            m.content_type == "reaction",
+            reacted,
+            rx.flex(
+                rx.vstack(body, reaction_badge, spacing="0",
+                          align=rx.cond(m.kind == "customer", "start", "end"), max_width="78%"),
+                justify=rx.cond(m.kind == "customer", "start", "end"),
+                width="100%",
+                custom_attrs={"data-testid": "message", "data-sender": m.kind},
+            ),
         ),
-    )
+    )  # fmt: skip
 
 
 def _field(icon: str, value: rx.Var[str], label: str) -> rx.Component:
@@ -378,6 +475,28 @@ def contact_card(contact: rx.Var, on_open_past: Callable[[rx.Var], rx.event.Even
             rx.text("No lead yet", size="1", color=_MUTED),
         ),
         rx.divider(),
+        rx.text("Orders", size="1", weight="bold", color=_MUTED),
+        rx.cond(
+            contact.orders.length() > 0,
+            rx.foreach(
+                contact.orders,
+                lambda o: rx.link(
+                    rx.hstack(
+                        rx.text("#", o.number, size="1", weight="medium"),
+                        rx.text(o.total, size="1"),
+                        rx.spacer(),
+                        rx.text(o.status_label, " · ", o.when, size="1", color=_MUTED),
+                        width="100%",
+                    ),
+                    href="/sales",
+                    underline="none",
+                    width="100%",
+                    custom_attrs={"data-testid": "contact-order"},
+                ),
+            ),
+            rx.text("None", size="1", color=_MUTED),
+        ),
+        rx.divider(),
         rx.text("Past conversations", size="1", weight="bold", color=_MUTED),
         rx.cond(
             contact.past.length() > 0,
@@ -405,6 +524,27 @@ def contact_card(contact: rx.Var, on_open_past: Callable[[rx.Var], rx.event.Even
         width="100%",
         align="start",
         aria_label="Contact",
+    )  # fmt: skip
+
+
+def contact_match(m: rx.Var, on_merge: Callable[[rx.Var], rx.event.EventSpec]) -> rx.Component:
+    """Another contact that may be the same person, with a button to merge it in."""
+    return rx.hstack(
+        rx.vstack(
+            rx.text(m.name, size="2", weight="medium"),
+            rx.cond(m.detail != "", rx.text(m.detail, size="1", word_break="break-all")),
+            rx.text(m.channels, size="1", color=_MUTED),
+            rx.cond(m.reason != "", rx.badge(m.reason, color_scheme="amber", size="1")),
+            spacing="0",
+            min_width="0",
+            flex="1",
+        ),
+        rx.button("Merge", size="1", variant="soft", on_click=on_merge(m.id),
+                  aria_label=rx.Var.create("Merge ") + m.name + " into this contact"),
+        width="100%",
+        align="center",
+        padding="0.35em 0",
+        custom_attrs={"data-testid": "contact-match"},
     )  # fmt: skip
 
 

@@ -453,8 +453,10 @@ def channel_setup_card(
     on_test: rx.event.EventSpec,
     on_disconnect: rx.event.EventSpec,
     webhook: rx.Component,
+    quick_connect: rx.Component | None = None,
 ) -> rx.Component:
-    """One messaging channel: its status, setup form, webhook details and actions."""
+    """One messaging channel: its status, setup form, webhook details and actions
+    (`quick_connect`: e.g. "Connect with Facebook", shown above the form)."""
     header = rx.hstack(
         rx.center(
             rx.icon(icon, size=20, color=rx.color("accent", 11)),
@@ -530,6 +532,7 @@ def channel_setup_card(
         rx.vstack(
             header,
             problem,
+            quick_connect if quick_connect is not None else rx.fragment(),
             rx.form(
                 rx.vstack(
                     *fields,

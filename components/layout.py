@@ -14,39 +14,56 @@ def page_frame(
     ready: rx.Var[bool],
     header_actions: rx.Component | None = None,
     wide: bool = False,
+    top_bar: rx.Component | None = None,
 ) -> rx.Component:
     """Sidebar + titled content (with `header_actions` at the top right, such as the
     notifications bell); a spinner until the session has been checked. `wide` pages (the
-    inbox) use the whole window."""
+    inbox) use the whole window. `top_bar` (the menu on phones) sits above everything."""
     return rx.cond(
         ready,
-        rx.hstack(
-            sidebar,
-            rx.box(
-                rx.hstack(
-                    rx.vstack(
-                        rx.heading(title, size="7", as_="h1"),
-                        rx.text(subtitle, color=rx.color("gray", 11)),
-                        spacing="1",
-                    ),
-                    rx.spacer(),
-                    header_actions if header_actions is not None else rx.fragment(),
-                    align="start",
-                    width="100%",
-                    margin_bottom="1.5em",
-                ),
-                body,
-                flex="1",
-                min_width="0",
-                padding=["1em", "1.5em", "2em 2.5em"],
-                max_width="none" if wide else "1200px",
-            ),
-            spacing="0",
-            align="start",
+        rx.box(
+            top_bar if top_bar is not None else rx.fragment(),
+            _columns(sidebar, title, subtitle, body, header_actions, wide),
             width="100%",
-            min_height="100vh",
         ),
         rx.center(rx.spinner(size="3"), height="100vh", aria_label="Loading"),
+    )
+
+
+def _columns(
+    sidebar: rx.Component,
+    title: str,
+    subtitle: str,
+    body: rx.Component,
+    header_actions: rx.Component | None,
+    wide: bool,
+) -> rx.Component:
+    return rx.hstack(
+        sidebar,
+        rx.box(
+            rx.hstack(
+                rx.vstack(
+                    rx.heading(title, size=rx.breakpoints(initial="6", md="7"), as_="h1"),
+                    rx.text(subtitle, color=rx.color("gray", 11)),
+                    spacing="1",
+                    min_width="0",
+                ),
+                rx.spacer(),
+                header_actions if header_actions is not None else rx.fragment(),
+                align="start",
+                width="100%",
+                margin_bottom="1.5em",
+            ),
+            body,
+            flex="1",
+            min_width="0",
+            padding=["1em", "1.5em", "2em 2.5em"],
+            max_width="none" if wide else "1200px",
+        ),
+        spacing="0",
+        align="start",
+        width="100%",
+        min_height="100vh",
     )
 
 
@@ -57,7 +74,7 @@ def auth_card(title: str, subtitle: str, *children: rx.Component) -> rx.Componen
             rx.vstack(
                 rx.hstack(
                     rx.icon("bot", size=26, color=rx.color("accent", 10)),
-                    rx.heading("BizBot", size="6"),
+                    rx.heading("BizBot", size="6", as_="div"),
                     align="center",
                     spacing="2",
                 ),

@@ -36,7 +36,7 @@ def provider_card(
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.heading(row.label, size="3"),
+                rx.heading(row.label, size="3", as_="h3"),
                 rx.cond(row.is_test_mode, rx.badge("Test mode", color_scheme="amber"),
                         rx.badge("Live", color_scheme="grass")),
                 rx.spacer(),
@@ -86,7 +86,7 @@ def payment_providers_section(
         dialogs,
         rx.hstack(
             rx.vstack(
-                rx.heading("Payment providers", size="5"),
+                rx.heading("Payment providers", size="5", as_="h2"),
                 rx.text("Customers pay your orders' payment links through these accounts. A "
                         "provider is switched on once its connection test succeeds.",
                         size="2", color=_MUTED),

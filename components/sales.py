@@ -56,7 +56,15 @@ def product_row(
                     rx.text(row.name, weight="medium", size="2"),
                     rx.cond(
                         row.has_image,
-                        rx.icon("image", size=14, color=_MUTED, aria_label="Has an image"),
+                        rx.image(
+                            src=row.image_url,
+                            alt=row.name,
+                            width="36px",
+                            height="36px",
+                            object_fit="cover",
+                            border_radius="6px",
+                            loading="lazy",
+                        ),
                     ),
                     align="center",
                     spacing="2",

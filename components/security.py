@@ -213,20 +213,39 @@ def _audit_row(entry: rx.Var[dict]) -> rx.Component:
 
 AUDIT_ACTIONS = [
     "all", "login", "login.failed", "2fa.enabled", "2fa.disabled", "2fa.recovery_code_used",
-    "api_key.created", "api_key.revoked", "session.revoked",
+    "2fa.required_on", "2fa.required_off", "api_key.created", "api_key.revoked",
+    "session.revoked", "password.changed", "password.reset_requested", "password.reset",
+    "email.verified", "member.invited", "member.joined", "member.invitation_revoked",
+    "member.role_changed", "member.removed", "allowlist.changed", "ip.refused",
+    "secrets.rotated",
 ]  # fmt: skip
 
 
-def audit_card(*, entries: rx.Var[list[dict]], on_filter) -> rx.Component:
-    """The audit log, newest first, read-only."""
+def audit_card(*, entries: rx.Var[list[dict]], on_filter, on_search=None) -> rx.Component:
+    """The audit log, newest first, read-only; filtered by action and searched by text."""
+    search = rx.form(
+        rx.hstack(
+            rx.input(name="q", placeholder="Search: email, IP, action…", size="1",
+                     aria_label="Search the audit log", width="16em"),
+            rx.button("Search", type="submit", size="1", variant="soft"),
+            spacing="2",
+        ),
+        on_submit=on_search,
+    ) if on_search is not None else rx.fragment()  # fmt: skip
     return rx.card(
         rx.vstack(
             rx.hstack(
                 rx.heading("Audit log", size="4", as_="h2"),
-                rx.select(AUDIT_ACTIONS, default_value="all", on_change=on_filter,
-                          aria_label="Filter by action", size="1"),
+                rx.hstack(
+                    search,
+                    rx.select(AUDIT_ACTIONS, default_value="all", on_change=on_filter,
+                              aria_label="Filter by action", size="1"),
+                    spacing="2",
+                    wrap="wrap",
+                ),
                 justify="between",
                 width="100%",
+                wrap="wrap",
             ),
             rx.table.root(
                 rx.table.header(
@@ -283,6 +302,111 @@ def sessions_card(*, sessions: rx.Var[list[dict]], on_end, on_end_others) -> rx.
                 ),
                 rx.table.body(rx.foreach(sessions, lambda s: _session_row(s, on_end))),
                 variant="surface",
+                width="100%",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )  # fmt: skip
+
+
+def verify_banner(*, show: rx.Var[bool], email: rx.Var[str], notice: rx.Var[str],
+                  on_resend) -> rx.Component:  # fmt: skip
+    """Asks a member to confirm their email, with a "resend" button, until they do."""
+    return rx.cond(
+        show,
+        rx.callout(
+            rx.hstack(
+                rx.text("Please confirm your email ", rx.text.strong(email),
+                        " with the link we sent you."),
+                rx.button("Resend the link", size="1", variant="soft", on_click=on_resend),
+                rx.cond(notice != "", rx.text(notice, size="1")),
+                align="center",
+                spacing="3",
+                wrap="wrap",
+            ),
+            icon="mail-warning",
+            color_scheme="amber",
+            width="100%",
+        ),
+    )  # fmt: skip
+
+
+def password_card(*, error: rx.Var[str], on_submit) -> rx.Component:
+    """Change my password: the current one, the new one twice."""
+
+    def field(label: str, name: str, complete: str) -> rx.Component:
+        return rx.vstack(
+            rx.el.label(label, html_for=f"pw-{name}", font_size="0.875em"),
+            rx.input(id=f"pw-{name}", name=name, type="password", auto_complete=complete,
+                     required=True, width="100%"),
+            spacing="1",
+            width="100%",
+        )  # fmt: skip
+
+    return rx.card(
+        rx.vstack(
+            rx.heading("Password", size="4", as_="h2"),
+            rx.text("Changing it signs you out everywhere except this browser.", size="2"),
+            rx.form(
+                rx.vstack(
+                    field("Current password", "current_password", "current-password"),
+                    field("New password", "new_password", "new-password"),
+                    field("New password again", "confirm", "new-password"),
+                    error_callout(error),
+                    rx.button("Change password", type="submit"),
+                    spacing="3",
+                    width="100%",
+                    max_width="24em",
+                ),
+                on_submit=on_submit,
+                reset_on_submit=True,
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def business_rules_card(
+    *,
+    require_two_factor: rx.Var[bool],
+    on_require: rx.EventHandler,
+    policy_error: rx.Var[str],
+    allowlist: rx.Var[str],
+    allowlist_error: rx.Var[str],
+    on_save_allowlist,
+) -> rx.Component:
+    """Owners: two-factor sign-in for every member, and the IP allowlist."""
+    return rx.card(
+        rx.vstack(
+            rx.heading("Business rules", size="4", as_="h2"),
+            rx.hstack(
+                rx.switch(id="require-2fa", checked=require_two_factor,
+                          on_change=on_require),
+                rx.el.label("Require two-factor sign-in for every member", html_for="require-2fa",
+                            font_size="0.875em"),
+                align="center",
+                spacing="2",
+            ),
+            error_callout(policy_error),
+            rx.divider(),
+            rx.text("IP allowlist: the dashboard and the API answer only from these ranges "
+                    "(one per line, e.g. 203.0.113.0/24 or 2001:db8::/32). Empty: any address.",
+                    size="2"),
+            rx.form(
+                rx.vstack(
+                    rx.text_area(name="allowlist", default_value=allowlist, rows="4",
+                                 aria_label="IP allowlist", width="100%",
+                                 placeholder="203.0.113.0/24"),
+                    error_callout(allowlist_error),
+                    rx.button("Save allowlist", type="submit"),
+                    spacing="2",
+                    width="100%",
+                ),
+                on_submit=on_save_allowlist,
                 width="100%",
             ),
             spacing="3",

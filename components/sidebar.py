@@ -50,11 +50,99 @@ def sidebar(
     role: rx.Var[str],
     on_logout: rx.EventHandler,
 ) -> rx.Component:
-    """The left column: brand, business, the allowed sections, and the signed-in member."""
+    """The left column on wide screens: brand, business, the allowed sections, the member."""
     return rx.vstack(
+        *_contents(items, allowed=allowed, current=current, business_name=business_name,
+                   user_name=user_name, role=role, on_logout=on_logout),
+        height="100vh",
+        position="sticky",
+        top="0",
+        width="240px",
+        min_width="240px",
+        padding_y="1em",
+        padding_x="0.5em",
+        spacing="3",
+        border_right=f"1px solid {rx.color('gray', 5)}",
+        background=rx.color("gray", 2),
+        display=["none", "none", "flex"],
+    )  # fmt: skip
+
+
+def mobile_nav(
+    items: Sequence[NavItem],
+    *,
+    allowed: rx.Var[list[str]],
+    current: rx.Var[str],
+    business_name: rx.Var[str],
+    user_name: rx.Var[str],
+    role: rx.Var[str],
+    on_logout: rx.EventHandler,
+) -> rx.Component:
+    """On phones and narrow windows: a top bar whose menu button opens the same navigation."""
+    return rx.hstack(
+        rx.drawer.root(
+            rx.drawer.trigger(
+                rx.icon_button(rx.icon("menu", size=20), variant="ghost", size="3",
+                               aria_label="Open the menu"),
+            ),
+            rx.drawer.overlay(z_index="40"),
+            rx.drawer.portal(
+                rx.drawer.content(
+                    rx.vstack(
+                        rx.hstack(
+                            rx.spacer(),
+                            rx.drawer.close(
+                                rx.icon_button(rx.icon("x", size=18), variant="ghost",
+                                               aria_label="Close the menu"),
+                            ),
+                            width="100%",
+                        ),
+                        *_contents(items, allowed=allowed, current=current,
+                                   business_name=business_name, user_name=user_name, role=role,
+                                   on_logout=on_logout),
+                        height="100%",
+                        spacing="3",
+                        padding="0.75em",
+                    ),
+                    top="0",
+                    left="0",
+                    height="100%",
+                    width="min(80vw, 280px)",
+                    background=rx.color("gray", 2),
+                    z_index="50",
+                ),
+            ),
+            direction="left",
+        ),
+        rx.icon("bot", size=20, color=rx.color("accent", 10)),
+        rx.text(business_name, size="2", weight="medium", trim="both"),
+        align="center",
+        spacing="2",
+        width="100%",
+        padding="0.5em 0.75em",
+        position="sticky",
+        top="0",
+        z_index="30",
+        background=rx.color("gray", 2),
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        display=["flex", "flex", "none"],
+    )  # fmt: skip
+
+
+def _contents(
+    items: Sequence[NavItem],
+    *,
+    allowed: rx.Var[list[str]],
+    current: rx.Var[str],
+    business_name: rx.Var[str],
+    user_name: rx.Var[str],
+    role: rx.Var[str],
+    on_logout: rx.EventHandler,
+) -> list[rx.Component]:
+    return [
         rx.hstack(
             rx.icon("bot", size=22, color=rx.color("accent", 10)),
-            rx.heading("BizBot", size="5"),
+            rx.heading("BizBot", size="5", as_="div"),
             align="center",
             spacing="2",
             padding_x="0.75em",
@@ -96,15 +184,4 @@ def sidebar(
             width="100%",
             padding_x="0.5em",
         ),
-        height="100vh",
-        position="sticky",
-        top="0",
-        width="240px",
-        min_width="240px",
-        padding_y="1em",
-        padding_x="0.5em",
-        spacing="3",
-        border_right=f"1px solid {rx.color('gray', 5)}",
-        background=rx.color("gray", 2),
-        display=["none", "none", "flex"],
-    )
+    ]

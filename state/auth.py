@@ -1,4 +1,5 @@
-"""The login and sign-up forms."""
+"""The login and sign-up forms, and the pages emailed links open: password reset, email
+verification, invitations; and the two gates (two-factor set-up, refused address)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from urllib.parse import quote
 import reflex as rx
 
 from backend.api.auth_routes import safe_next
+from backend.auth import account, members
 from backend.auth import service as auth
 from backend.auth.schemas import LoginTicket
 from backend.core.config import settings
 from backend.core.db import session_scope
+from backend.security import policy, two_factor
 from backend.security import service as security
-from backend.security import two_factor
 from state.base import BaseState, hard_redirect
 
 # How long the password step stays good while the two-factor code is asked for.
@@ -77,6 +79,11 @@ class LoginState(BaseState):
                 ticket = auth.authenticate(
                     session, email=email, password=form.get("password", ""), ip=ip
                 )
+                refusal = policy.refuse_ip(session, business_id=ticket.business_id, ip=ip,
+                                           via="login", user_id=ticket.user_id)  # fmt: skip
+                if refusal is not None:
+                    self.error = refusal
+                    return None
                 if two_factor.is_enabled(session, user_id=ticket.user_id):
                     self.needs_code = True
                     self._pending_user_id, self._pending_business_id = (
@@ -178,3 +185,194 @@ class SignupState(BaseState):
         self.submitting = True
         ticket = LoginTicket(user_id=result.user_id, business_id=result.business_id)
         return hard_redirect(_ticket_url(ticket, "/onboarding"))
+
+
+class ForgotPasswordState(BaseState):
+    """`/forgot-password`: one answer whether or not the email has an account."""
+
+    sent_message: str = ""
+    error: str = ""
+
+    @rx.event
+    def load(self):
+        """Clear an old error (an answer stays: a submit may beat this on_load to the server)."""
+        self.error = ""
+
+    @rx.event
+    def submit(self, form: dict):
+        """Email a reset link if the account exists; say the same thing either way."""
+        self.error = ""
+        try:
+            with session_scope() as session:
+                self.sent_message = account.request_password_reset(
+                    session, email=form.get("email", ""), ip=self._client_ip()
+                )
+        except auth.AuthError as exc:
+            self.error = exc.message
+
+
+class ResetPasswordState(BaseState):
+    """`/reset-password?token=…`: choose a new password through the emailed link."""
+
+    link_error: str = ""
+    email: str = ""
+    error: str = ""
+    done: bool = False
+    _token: str = ""
+
+    @rx.event
+    def load(self):
+        """Check the link first, so a used or expired one says so before anything is typed."""
+        self._token = self.router.url.query_parameters.get("token", "")
+        self.error, self.done, self.email, self.link_error = "", False, "", ""
+        try:
+            with session_scope() as session:
+                self.email = account.check_reset_link(session, token=self._token).email
+        except account.LinkError as exc:
+            self.link_error = exc.message
+
+    @rx.event
+    def submit(self, form: dict):
+        """Set the new password; every session of the account ends."""
+        self.error = ""
+        if form.get("password", "") != form.get("confirm", ""):
+            self.error = "The two passwords differ; type the same new password twice."
+            return
+        try:
+            with session_scope() as session:
+                account.reset_password(
+                    session,
+                    token=self._token,
+                    password=form.get("password", ""),
+                    ip=self._client_ip(),
+                )
+        except account.LinkError as exc:
+            self.link_error = exc.message
+            return
+        except auth.AuthError as exc:
+            self.error = exc.message
+            return
+        self.done = True
+
+
+class VerifyEmailState(BaseState):
+    """`/verify-email?token=…`: confirm the address the link was sent to."""
+
+    message: str = ""
+    ok: bool = False
+
+    @rx.event
+    def load(self):
+        """Use the link (once) and say how it went."""
+        token = self.router.url.query_parameters.get("token", "")
+        try:
+            with session_scope() as session:
+                target = account.verify_email(session, token=token, ip=self._client_ip())
+        except account.LinkError as exc:
+            self.ok, self.message = False, exc.message
+            return
+        self.ok, self.message = True, f"Thanks, {target.email} is confirmed."
+
+
+class InviteState(BaseState):
+    """`/invite?token=…`: join a business, with a new account or an existing one."""
+
+    link_error: str = ""
+    business: str = ""
+    email: str = ""
+    role: str = ""
+    has_account: bool = False
+    error: str = ""
+    submitting: bool = False
+    _token: str = ""
+
+    @rx.event
+    def load(self):
+        """Show what the invitation offers, or why the link does not work."""
+        self._token = self.router.url.query_parameters.get("token", "")
+        self.error, self.link_error, self.submitting = "", "", False
+        try:
+            with session_scope() as session:
+                details = members.invitation_details(session, token=self._token)
+        except members.MemberError as exc:
+            self.link_error = exc.message
+            return
+        self.business, self.email = details.business_name, details.email
+        self.role, self.has_account = details.role, details.has_account
+
+    @rx.event
+    def submit(self, form: dict):
+        """Accept: create the account (or check its password), then sign in."""
+        self.error = ""
+        try:
+            with session_scope() as session:
+                ticket = members.accept_invitation(
+                    session, token=self._token, name=form.get("name", ""),
+                    password=form.get("password", ""), ip=self._client_ip(),
+                )  # fmt: skip
+        except auth.AuthError as exc:
+            self.error = exc.message
+            return None
+        self.submitting = True
+        return hard_redirect(_ticket_url(ticket, "/"))
+
+
+class TwoFactorSetupState(BaseState):
+    """`/two-factor-setup`: members of a business that requires 2FA enrol here before anything
+    else (the gate in BaseState sends them)."""
+
+    qr: str = ""
+    secret: str = ""
+    error: str = ""
+    recovery_codes: list[str] = []
+
+    def _enrolling(self):
+        """The session of a member the two-factor gate holds (None: anyone else)."""
+        if self.current_actor() is not None or self.gate != "two_factor":
+            return None
+        return self._session_info()
+
+    @rx.event
+    def load(self):
+        """Members who must enrol get their QR code; others go on (or to their own gate)."""
+        self.error, self.recovery_codes = "", []
+        info = self._enrolling()
+        if info is None:
+            return rx.redirect("/") if self.signed_in else self._login_redirect()
+        with session_scope() as session:
+            enrolment = two_factor.resume_enrolment(session, user_id=info.user_id)
+        self.qr, self.secret = enrolment.qr_data_uri, enrolment.secret
+        return None
+
+    @rx.event
+    def confirm(self, form: dict):
+        """Turn 2FA on with a code from the app; show the recovery codes once."""
+        self.error = ""
+        info = self._enrolling()
+        if info is None:
+            return rx.redirect("/") if self.signed_in else self._login_redirect()
+        try:
+            with session_scope() as session:
+                self.recovery_codes = two_factor.confirm_enrolment(
+                    session, user_id=info.user_id, business_id=info.business_id,
+                    code=form.get("code", ""), ip=self._client_ip(),
+                    current_session_id=info.session_id,
+                )  # fmt: skip
+        except two_factor.TwoFactorError as exc:
+            self.error = exc.message
+            return None
+        self.qr = self.secret = ""
+        return None
+
+
+class AccessDeniedState(BaseState):
+    """`/access-denied`: the business's IP allowlist does not include this address."""
+
+    @rx.event
+    def load(self):
+        """Stay here while refused; go on once allowed, or log in when signed out."""
+        if self.current_actor() is not None:
+            return rx.redirect("/")
+        if self.gate == "ip":
+            return None
+        return self._login_redirect()

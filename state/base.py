@@ -8,10 +8,12 @@ from urllib.parse import quote
 
 import reflex as rx
 
+from backend.auth import account
 from backend.auth import service as auth
 from backend.auth.permissions import SECTION_PERMISSIONS, Actor
 from backend.auth.schemas import SessionInfo
 from backend.core.db import session_scope
+from backend.security import policy
 
 
 def hard_redirect(url: str) -> rx.event.EventSpec:
@@ -31,6 +33,12 @@ class BaseState(rx.State):
     # The section slug of the page being shown, and whether the role may open it.
     section: str = ""
     section_allowed: bool = True
+    # What keeps a signed-in member out ("ip" or "two_factor"), and the words to show them.
+    gate: str = ""
+    gate_message: str = ""
+    # The member has not confirmed their email yet (the dashboard offers to resend the link).
+    email_unverified: bool = False
+    verification_notice: str = ""
 
     def _session_token(self) -> str | None:
         try:
@@ -57,16 +65,33 @@ class BaseState(rx.State):
         self.user_name = self.user_email = self.business_name = self.role = ""
         self.allowed_sections = []
 
+    def _client_ip(self) -> str | None:
+        return self.router.session.client_ip or None
+
     def current_actor(self) -> Actor | None:
-        """The signed-in actor, re-read from the session store (None when signed out)."""
-        info = self._session_info()
-        if info is None:
+        """The signed-in actor, re-read from the session store (None when signed out, or when
+        the business's IP allowlist or its two-factor rule keeps them out: see `gate`)."""
+        with session_scope() as session:
+            info = auth.resolve_session(session, token=self._session_token())
+            gate = unverified = None
+            if info is not None:
+                gate = policy.access_gate(session, business_id=info.business_id,
+                                          user_id=info.user_id, ip=self._client_ip())  # fmt: skip
+                unverified = not account.is_verified(session, user_id=info.user_id)
+        if info is None or gate is not None:
             self._forget()
+            self.gate, self.gate_message = (gate.kind, gate.message) if gate else ("", "")
             return None
+        self.gate = self.gate_message = ""
+        self.email_unverified = bool(unverified)
         self._remember(info)
         return info.actor
 
     def _login_redirect(self) -> rx.event.EventSpec:
+        if self.gate == "two_factor":
+            return rx.redirect("/two-factor-setup")
+        if self.gate == "ip":
+            return rx.redirect("/access-denied")
         url = self.router.url
         target = url.path + (f"?{url.query}" if url.query else "")
         return rx.redirect(f"/login?next={quote(target or '/', safe='')}")
@@ -91,3 +116,20 @@ class BaseState(rx.State):
             auth.end_session(session, token=self._session_token())
         self._forget()
         return hard_redirect("/api/auth/logout")
+
+    @rx.event
+    def resend_verification(self):
+        """Email a new link to confirm my address (the "confirm your email" banner)."""
+        actor = self.current_actor()
+        if actor is None:
+            return self._login_redirect()
+        try:
+            with session_scope() as session:
+                account.resend_verification(
+                    session, user_id=actor.user_id, business_id=actor.business_id
+                )
+        except auth.AuthError as exc:
+            self.verification_notice = exc.message
+            return None
+        self.verification_notice = f"A new link is on its way to {self.user_email}."
+        return None

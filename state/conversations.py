@@ -15,13 +15,16 @@ import reflex as rx
 
 from backend.auth import service as auth
 from backend.auth.permissions import Actor, Permission, PermissionDenied
+from backend.channels.media import max_bytes as media_limit_bytes
 from backend.core.db import session_scope
 from backend.handoff import service as handoff
 from backend.handoff.schemas import AgentView, HandoffError
 from backend.inbox import service as inbox
 from backend.inbox.schemas import (
+    AttachmentView,
     CannedResponseView,
     ContactCard,
+    ContactMatch,
     InboxCounts,
     InboxError,
     InboxPage,
@@ -30,6 +33,7 @@ from backend.inbox.schemas import (
     NotFound,
     ThreadView,
 )
+from backend.payments.base import format_amount
 from state.base import BaseState
 from state.live import LiveBatch, SharedReads, live_consumer
 from state.notifications import relative_time, utc_label
@@ -39,6 +43,7 @@ PAGE_SIZE = 50
 MAX_RELOAD = 100
 TRANSLATE_AT_ONCE = 20
 ROUTE = "/conversations"
+ATTACH_ID = "composer-attach"
 
 STATUS_TABS: list[tuple[str, str]] = [
     ("open", "Open"),
@@ -142,6 +147,21 @@ class SourceItem:
 
 
 @dataclass(frozen=True)
+class AttachmentItem:
+    """A file, place or contact on a message, ready to show."""
+
+    kind: str  # image | audio | video | document | location | contact
+    status: str  # stored | link | pending | failed | none
+    url: str = ""
+    filename: str = ""
+    size_label: str = ""  # "2.0 MB"
+    error: str = ""
+    title: str = ""
+    detail: str = ""
+    map_url: str = ""
+
+
+@dataclass(frozen=True)
 class MessageItem:
     """One message of the open thread."""
 
@@ -159,6 +179,8 @@ class MessageItem:
     sources: list[SourceItem]
     language: str
     translation: str = ""
+    attachments: list[AttachmentItem] = field(default_factory=list)
+    reaction: str = ""  # the customer's emoji on this message
 
 
 @dataclass(frozen=True)
@@ -171,6 +193,17 @@ class IdentityItem:
 
 
 @dataclass(frozen=True)
+class OrderLine:
+    """One of the contact's orders on the card."""
+
+    id: int
+    number: int
+    status_label: str
+    total: str
+    when: str
+
+
+@dataclass(frozen=True)
 class PastItem:
     """Another conversation of the same contact."""
 
@@ -179,6 +212,17 @@ class PastItem:
     channel_label: str
     when: str
     preview: str
+
+
+@dataclass(frozen=True)
+class MatchItem:
+    """Another contact that may be the same person, for the merge dialog and suggestions."""
+
+    id: int = 0
+    name: str = ""
+    detail: str = ""  # "+254712345678 · wanjiru@example.com"
+    channels: str = ""  # "Telegram, WhatsApp · 2 conversations"
+    reason: str = ""  # "Same phone number" | "Same email" | ""
 
 
 @dataclass(frozen=True)
@@ -195,6 +239,8 @@ class ContactInfo:
     lead_stage: str = ""
     lead_detail: str = ""
     past: list[PastItem] = field(default_factory=list)
+    duplicates: list[MatchItem] = field(default_factory=list)
+    orders: list[OrderLine] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -316,6 +362,35 @@ def _message_time(when: datetime, now: datetime) -> str:
     return f"{local.day} {local:%b} {local:%H:%M}"
 
 
+_UNNAMED = {"image": "Image", "audio": "Voice message", "video": "Video"}
+
+
+def size_label(size: int | None) -> str:
+    """A file's size for people: 812 bytes, 14 KB, 2.3 MB."""
+    if size is None:
+        return ""
+    if size < 1000:
+        return f"{size} bytes"
+    if size < 1_000_000:
+        return f"{size / 1000:.0f} KB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def attachment_item(view: AttachmentView) -> AttachmentItem:
+    """An attachment formatted for display."""
+    return AttachmentItem(
+        kind=view.kind,
+        status=view.status,
+        url=view.url or "",
+        filename=view.filename or _UNNAMED.get(view.kind, "File"),
+        size_label=size_label(view.size),
+        error=view.error or "",
+        title=view.title or "",
+        detail=view.detail or "",
+        map_url=view.map_url or "",
+    )
+
+
 def message_item(view: MessageView, now: datetime | None = None) -> MessageItem:
     """A thread message formatted for display."""
     now = now or datetime.now(UTC)
@@ -337,6 +412,25 @@ def message_item(view: MessageView, now: datetime | None = None) -> MessageItem:
             SourceItem(s.title, s.question or "", s.excerpt, s.available) for s in view.sources
         ],
         language=(view.language or "").upper(),
+        attachments=[attachment_item(a) for a in view.attachments],
+        reaction=view.reaction,
+    )
+
+
+_REASONS = {"phone": "Same phone number", "email": "Same email"}
+
+
+def match_item(view: ContactMatch) -> MatchItem:
+    """A possible duplicate, formatted for display."""
+    count = view.conversations
+    channels = ", ".join(channel_label(k) for k in view.channel_kinds)
+    conversations = f"{count} conversation{'s' * (count != 1)}"
+    return MatchItem(
+        id=view.id,
+        name=view.name,
+        detail=" · ".join(p for p in (view.phone, view.email) if p),
+        channels=f"{channels} · {conversations}" if channels else conversations,
+        reason=_REASONS.get(view.reason or "", ""),
     )
 
 
@@ -372,6 +466,17 @@ def contact_info(card: ContactCard, now: datetime | None = None) -> ContactInfo:
                 p.last_message_preview,
             )
             for p in card.past_conversations
+        ],
+        duplicates=[match_item(d) for d in card.duplicates],
+        orders=[
+            OrderLine(
+                o.id,
+                o.number,
+                o.status.replace("_", " ").capitalize(),
+                format_amount(o.total_cents, o.currency),
+                relative_time(o.created_at, now),
+            )
+            for o in card.orders
         ],
     )
 
@@ -565,7 +670,7 @@ def _as_actor(token: str | None, work: Callable[[Actor], T]) -> T | None:
 @live_consumer(
     read=_read_live,
     routes=("/conversations",),
-    events=("conversation.", "message.", "handoff.", "sla.", "member."),
+    events=("conversation.", "message.", "handoff.", "sla.", "member.", "contact."),
 )
 class ConversationsState(BaseState):
     """The list with its filters, the open thread, the composer and the canned responses."""
@@ -602,10 +707,24 @@ class ConversationsState(BaseState):
     suggestions: list[CannedItem] = []
     new_label: str = ""
 
+    # The channel's reply window (WhatsApp / Meta 24 hours): closed → free text cannot be sent.
+    window_open: bool = True
+    window_notice: str = ""
+    # Closed WhatsApp window: the composer offers "Send a template" (state/templates.py).
+    template_required: bool = False
+    window_closes_ts: float = 0.0
+
     translate_on: bool = False
     translating: bool = False
     translation_notice: str = ""
     draft_notice: str = ""
+
+    merge_open: bool = False
+    merge_search: str = ""
+    merge_results: list[MatchItem] = []
+    merge_searched: bool = False
+    merge_target: MatchItem = MatchItem()
+    merge_error: str = ""
 
     canned_open: bool = False
     canned: list[CannedItem] = []
@@ -652,6 +771,11 @@ class ConversationsState(BaseState):
             or self.unread_only
             or self.search.strip()
         )
+
+    @rx.var
+    def send_blocked(self) -> bool:
+        """Free text cannot reach the customer now (a note still can be added)."""
+        return not self.window_open and not self.note_mode
 
     @rx.var
     def untranslated(self) -> int:
@@ -757,6 +881,10 @@ class ConversationsState(BaseState):
         self._put("header", conversation_item(view.conversation, now))
         self._put("contact", contact_info(view.contact, now))
         self._put("can_reply", view.can_reply)
+        self._put("window_open", view.window.open)
+        self._put("window_notice", view.window.notice or "")
+        self._put("template_required", view.window.template_required)
+        self._put("window_closes_ts", _ts(view.window.closes_at))
         self._put("thread_error", "")
         # The list shows the same conversation: keep its row in step.
         self._put("rows", [self.header if r.id == self.header.id else r for r in self.rows])
@@ -775,8 +903,11 @@ class ConversationsState(BaseState):
         self.thread_error = ""
         self.header, self.contact = ConversationItem(), ContactInfo()
         self.messages, self.has_older, self.can_reply = [], False, False
+        self.window_open, self.window_notice, self.window_closes_ts = True, "", 0.0
+        self.template_required = False
         self.draft, self.suggestions, self.composer_error, self.draft_notice = "", [], "", ""
         self._translations, self.translation_notice = {}, ""
+        self.merge_open, self.merge_target, self.merge_error = False, MatchItem(), ""
 
     def _open(self, actor: Actor, conversation_id: int) -> rx.event.EventSpec | None:
         changed = conversation_id != self.open_id
@@ -820,6 +951,13 @@ class ConversationsState(BaseState):
 
     # --- live ---------------------------------------------------------------------------------
 
+    def _window_closing(self, now: datetime) -> bool:
+        """The open thread's reply window closes within the hour (or just did)."""
+        closes = self.window_closes_ts
+        return bool(
+            self.open_id and self.window_open and closes and now.timestamp() >= closes - 3600
+        )
+
     def _live_request(self, batch: LiveBatch, actor: Actor) -> LiveRequest | None:
         if not (self.loaded and self._on_page()):
             return None
@@ -828,6 +966,13 @@ class ConversationsState(BaseState):
             self._put("rows", [retime(r, now) for r in self.rows])
             if self.open_id and self.header.id:
                 self._put("header", retime(self.header, now))
+            if self._window_closing(now):
+                # Re-read the thread so the composer's time left (and its closing) stays true.
+                return LiveRequest(
+                    list_version=self._list_version, thread_version=self._thread_version,
+                    filters=self._filters(), reload_list=False, row_ids=[], count=0,
+                    counts=False, choices=False, thread_id=self.open_id, mark_read=False,
+                )  # fmt: skip
             return None
         ids = batch.conversation_ids()
         thread_id = self.open_id if self.open_id and (batch.resync or self.open_id in ids) else 0
@@ -837,8 +982,12 @@ class ConversationsState(BaseState):
             and e.get("sender_type") == "customer"
             for e in batch.events
         )
+        if batch.has("contact.") and self.open_id:
+            thread_id = self.open_id  # a merge changes names, cards and past conversations
         filters = self._filters()
-        reload_list = batch.resync or (bool(ids) and bool(filters.search.strip()))
+        reload_list = (
+            batch.resync or (bool(ids) and bool(filters.search.strip())) or batch.has("contact.")
+        )
         touches_list = batch.has("conversation.", "message.", "handoff.", "sla.")
         if not (reload_list or ids or thread_id or batch.has("member.")):
             return None
@@ -1071,6 +1220,122 @@ class ConversationsState(BaseState):
         self.composer_key += 1
         self._refresh_open(actor)
         return rx.set_focus("composer-text")
+
+    @rx.event
+    async def attach_files(self, files: list[rx.UploadFile]):
+        """Send the chosen file to the customer; a refused file names the problem and fix."""
+        actor = self._actor()
+        if actor is None:
+            return self._login_redirect()
+        self.composer_error = ""
+        if not self.open_id or not files:
+            return None
+        upload = files[0]
+        name = upload.name or "file"
+        limit = media_limit_bytes()
+        if upload.size is not None and upload.size > limit:
+            # Refused before reading it all into memory; the service says the same.
+            self.composer_error = (
+                f"“{name}” is {upload.size / 1_000_000:.1f} MB, over the {limit / 1_000_000:g} "
+                "MB limit for attachments; send a smaller file or a link to it."
+            )
+            return None
+        content = await upload.read()
+        try:
+            with session_scope() as session:
+                inbox.send_file(
+                    session, actor=actor, conversation_id=self.open_id, filename=name,
+                    content=content, mime_type=upload.content_type,
+                )  # fmt: skip
+        except InboxError as exc:
+            self.composer_error = exc.message
+            return None
+        except (PermissionDenied, NotFound) as exc:
+            self.composer_error = _error_text(exc)
+            return None
+        self._refresh_open(actor)
+        return rx.toast.success(f"Sending {name}…", duration=2500)
+
+    # --- merging contacts ---------------------------------------------------------------------
+
+    @rx.event
+    def set_merge_open(self, is_open: bool):
+        """Open or close the "merge with…" dialog."""
+        self.merge_open = bool(is_open)
+        self.merge_search, self.merge_results, self.merge_searched = "", [], False
+        self.merge_target, self.merge_error = MatchItem(), ""
+
+    @rx.event
+    def set_merge_search(self, value: str):
+        """Find the other contact by name, email or phone number."""
+        actor = self._actor()
+        if actor is None:
+            return self._login_redirect()
+        self.merge_search, self.merge_error = value, ""
+        if not value.strip() or not self.contact.id:
+            self.merge_results, self.merge_searched = [], False
+            return None
+        try:
+            with session_scope() as session:
+                found = inbox.find_contacts(
+                    session, actor=actor, contact_id=self.contact.id, search=value
+                )
+        except (InboxError, PermissionDenied) as exc:
+            self.merge_error = _error_text(exc)
+            return None
+        self.merge_results = [match_item(m) for m in found]
+        self.merge_searched = True
+        return None
+
+    @rx.event
+    def choose_merge(self, contact_id: int):
+        """Ask to confirm merging this contact into the open one."""
+        pool = [*self.merge_results, *self.contact.duplicates]
+        chosen = next((m for m in pool if m.id == contact_id), None)
+        if chosen is not None:
+            self.merge_target, self.merge_error = chosen, ""
+
+    @rx.event
+    def choose_merge_from_card(self, contact_id: int):
+        """A suggested duplicate's "Merge": open the dialog at its confirmation."""
+        chosen = next((m for m in self.contact.duplicates if m.id == contact_id), None)
+        if chosen is not None:
+            self.merge_open, self.merge_results, self.merge_search = True, [], ""
+            self.merge_target, self.merge_error = chosen, ""
+
+    @rx.event
+    def cancel_merge(self):
+        """Back out of the confirmation."""
+        self.merge_target, self.merge_error = MatchItem(), ""
+
+    @rx.event
+    def confirm_merge(self):
+        """Merge the chosen contact into the open conversation's contact."""
+        actor = self._actor()
+        if actor is None:
+            return self._login_redirect()
+        if not (self.merge_target.id and self.contact.id):
+            return None
+        try:
+            with session_scope() as session:
+                done = inbox.merge_contacts(
+                    session, actor=actor, contact_id=self.contact.id,
+                    other_contact_id=self.merge_target.id,
+                )  # fmt: skip
+        except (InboxError, NotFound, PermissionDenied) as exc:
+            self.merge_error = _error_text(exc)
+            return None
+        self.merge_open, self.merge_target = False, MatchItem()
+        self.merge_search, self.merge_results, self.merge_searched = "", [], False
+        self._refresh_open(actor)
+        self._reload_list(actor)
+        moved = done.conversations
+        return rx.toast.success(
+            f"Merged {done.removed_name} into {self.contact.name}: {done.identities} channel "
+            f"id{'s' * (done.identities != 1)} and {moved} conversation{'s' * (moved != 1)} "
+            "moved.",
+            duration=4000,
+        )
 
     # --- header actions -----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from backend.auth.permissions import PermissionDenied
 from backend.channels import widget
 from backend.channels.base import ConnectionInfo
 from backend.core.db import session_scope
+from backend.integrations import meta_oauth
 from backend.integrations import service as integrations
 from backend.integrations.service import (
     CHANNEL_FIELDS,
@@ -24,7 +25,7 @@ from backend.integrations.service import (
     WidgetSettings,
     WidgetSettingsError,
 )
-from state.base import BaseState
+from state.base import BaseState, hard_redirect
 
 FIELDS = (
     "title",
@@ -222,6 +223,12 @@ class IntegrationsState(BaseState):
     disconnect_kind: str = ""
     disconnect_open: bool = False
 
+    # "Connect with Facebook": offered when the installation has a Meta app; the callback
+    # comes back to /integrations?meta=connected|error&kind=…&message=….
+    meta_available: bool = False
+    meta_outcome: str = ""
+    meta_message: str = ""
+
     @rx.var
     def preview_color(self) -> str:
         """The colour the preview shows: the typed one once it is a full hex code."""
@@ -294,8 +301,25 @@ class IntegrationsState(BaseState):
             return None
         self._show(view)
         self._show_channels(setups, reset_form=True)
+        self.meta_available = meta_oauth.available()
+        query = self.router.url.query_parameters
+        outcome = str(query.get("meta", ""))
+        self.meta_outcome = outcome if outcome in ("connected", "error") else ""
+        self.meta_message = str(query.get("message", ""))[:500] if self.meta_outcome else ""
         self.loaded = True
         return None
+
+    @rx.event
+    def connect_with_facebook(self, kind: str):
+        """Go to Facebook Login for this channel (BizBot's route signs who asked)."""
+        if kind not in meta_oauth.KINDS:
+            return None
+        return hard_redirect(f"/api/integrations/meta/start?kind={kind}")
+
+    @rx.event
+    def dismiss_meta(self):
+        """Hide the Facebook Login result."""
+        self.meta_outcome, self.meta_message = "", ""
 
     # --- the form --------------------------------------------------------------------------
 

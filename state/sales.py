@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
@@ -64,6 +65,7 @@ class ProductRow:
     stock: str  # "" when not tracked
     is_active: bool
     has_image: bool
+    image_url: str  # changes with the image, so browsers never show a stale one
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,11 @@ def product_row(view: ProductView) -> ProductRow:
         stock="" if view.stock is None else str(view.stock),
         is_active=view.is_active,
         has_image=bool(view.image_path),
+        image_url=(
+            f"/api/media/products/{view.id}?v={zlib.crc32(view.image_path.encode()):x}"
+            if view.image_path
+            else ""
+        ),
     )
 
 

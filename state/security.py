@@ -6,11 +6,12 @@ from datetime import datetime
 
 import reflex as rx
 
+from backend.auth import account
 from backend.auth import service as auth
 from backend.auth.permissions import Permission, PermissionDenied
 from backend.core.db import session_scope
+from backend.security import policy, two_factor
 from backend.security import service as security
-from backend.security import two_factor
 from state.base import BaseState
 
 
@@ -40,6 +41,15 @@ class SecurityState(BaseState):
     new_key: str = ""  # shown once, right after it is made
     audit: list[dict[str, str]] = []
     audit_action: str = ""
+    audit_text: str = ""
+    # Changing my password.
+    password_error: str = ""
+    # Owners' business rules: 2FA for everyone, the IP allowlist.
+    is_owner: bool = False
+    require_two_factor: bool = False
+    policy_error: str = ""
+    allowlist: str = ""
+    allowlist_error: str = ""
 
     def _ip(self) -> str | None:
         return self.router.session.client_ip or None
@@ -66,9 +76,12 @@ class SecurityState(BaseState):
         self.tfa_enabled = status.enabled
         self.tfa_recovery_left = status.recovery_codes_left
         self.can_manage = actor.can(Permission.MEMBERS_MANAGE)
+        self.is_owner = actor.can(Permission.BUSINESS_MANAGE)
+        self.require_two_factor = policy.two_factor_required(session, business_id=actor.business_id)
         if not self.can_manage:
-            self.keys, self.audit = [], []
+            self.keys, self.audit, self.allowlist = [], [], ""
             return
+        self.allowlist = "\n".join(policy.list_allowlist(session, actor=actor))
         self.keys = [
             {
                 "id": str(k.id),
@@ -95,7 +108,9 @@ class SecurityState(BaseState):
                 "target": e.target,
                 "ip": e.ip_address or "—",
             }
-            for e in security.list_audit(session, actor=actor, action=self.audit_action or None)
+            for e in security.list_audit(
+                session, actor=actor, action=self.audit_action or None, text=self.audit_text
+            )
         ]
 
     @rx.event
@@ -104,7 +119,8 @@ class SecurityState(BaseState):
         actor = self._enter("security")
         if actor is None:
             return None if self.signed_in else self._login_redirect()
-        self.tfa_error = self.key_error = self.new_key = ""
+        self.tfa_error = self.key_error = self.new_key = self.password_error = ""
+        self.policy_error = self.allowlist_error = self.verification_notice = ""
         self.tfa_enrolling, self.tfa_qr, self.tfa_secret = False, "", ""
         self.recovery_codes = []
         with session_scope() as session:
@@ -143,6 +159,7 @@ class SecurityState(BaseState):
                     business_id=actor.business_id,
                     code=form.get("code", ""),
                     ip=self._ip(),
+                    current_session_id=self._current_session_id(),
                 )
                 self._refresh(session, actor)
         except two_factor.TwoFactorError as exc:
@@ -260,3 +277,84 @@ class SecurityState(BaseState):
     def end_other_sessions(self):
         """Sign out every browser of mine but this one."""
         return self._end_sessions(None)
+
+    @rx.event
+    def search_audit(self, form: dict):
+        """Show entries whose action, target, address or details contain the text."""
+        actor = self.current_actor()
+        if actor is None:
+            return self._login_redirect()
+        self.audit_text = str(form.get("q", "")).strip()[:100]
+        with session_scope() as session:
+            self._refresh(session, actor)
+        return None
+
+    @rx.event
+    def change_password(self, form: dict):
+        """Change my password; my other sessions end."""
+        actor = self.current_actor()
+        if actor is None:
+            return self._login_redirect()
+        self.password_error = ""
+        if form.get("new_password", "") != form.get("confirm", ""):
+            self.password_error = "The two new passwords differ; type the same one twice."  # noqa: S105
+            return None
+        try:
+            with session_scope() as session:
+                ended = account.change_password(
+                    session,
+                    user_id=actor.user_id,
+                    business_id=actor.business_id,
+                    current_password=form.get("current_password", ""),
+                    new_password=form.get("new_password", ""),
+                    current_session_id=self._current_session_id(),
+                    ip=self._ip(),
+                )
+                self._refresh(session, actor)
+        except auth.AuthError as exc:
+            self.password_error = exc.message
+            return None
+        return rx.toast.success(f"Password changed; {ended} other session(s) ended.")
+
+    @rx.event
+    def set_require_two_factor(self, required: bool):
+        """Owners: require two-factor sign-in for every member (or stop requiring it)."""
+        actor = self.current_actor()
+        if actor is None:
+            return self._login_redirect()
+        self.policy_error = ""
+        try:
+            with session_scope() as session:
+                policy.set_two_factor_required(
+                    session, actor=actor, required=bool(required), ip=self._ip()
+                )
+                self._refresh(session, actor)
+        except (security.SecurityError, PermissionDenied) as exc:
+            self.policy_error = getattr(exc, "message", str(exc))
+            return None
+        return rx.toast.success(
+            "Every member now needs two-factor sign-in."
+            if required
+            else "Two-factor sign-in is no longer required."
+        )
+
+    @rx.event
+    def save_allowlist(self, form: dict):
+        """Owners: replace the IP allowlist (refused if it leaves out this browser's address)."""
+        actor = self.current_actor()
+        if actor is None:
+            return self._login_redirect()
+        self.allowlist_error = ""
+        try:
+            with session_scope() as session:
+                saved = policy.set_allowlist(
+                    session, actor=actor, entries=str(form.get("allowlist", "")),
+                    current_ip=self._ip(),
+                )  # fmt: skip
+                self._refresh(session, actor)
+        except (security.SecurityError, PermissionDenied) as exc:
+            self.allowlist_error = getattr(exc, "message", str(exc))
+            return None
+        return rx.toast.success(
+            f"IP allowlist saved ({len(saved)} ranges)." if saved else "Every address is allowed."
+        )

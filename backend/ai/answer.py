@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import jsonschema_rs
+
 from backend.ai import llm, prompts, retrieval
 from backend.ai.rules import RulesView
-from backend.ai.schemas import Turn
+from backend.ai.schemas import ToolCall, Turn
 from backend.knowledge.schemas import RetrievedChunk
+
+log = logging.getLogger(__name__)
 
 # An extractive answer longer than this is cut at a sentence end: a chat reply, not a page.
 MAX_PASSAGE_CHARS = 700
@@ -36,6 +41,7 @@ class Answer:
     used_llm: bool = False
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    tool_call: ToolCall | None = None  # the model asked to call an offered tool instead
 
 
 def _topic(chunk: RetrievedChunk) -> str:
@@ -130,6 +136,23 @@ def _flag(value: Any) -> bool | None:
     return None
 
 
+def valid_tool_call(call: ToolCall, tools: Sequence[dict[str, Any]]) -> bool:
+    """Whether `call` names one of `tools` and its arguments match that tool's JSON schema."""
+    for tool in tools:
+        function = tool.get("function") or {}
+        if function.get("name") != call.name:
+            continue
+        schema = function.get("parameters") or {"type": "object"}
+        try:
+            jsonschema_rs.validator_for(schema).validate(call.arguments)
+        except jsonschema_rs.ValidationError as exc:
+            log.warning("Ignoring a %s tool call with wrong arguments: %s", call.name, exc.message)
+            return False
+        return True
+    log.warning("Ignoring a call to %r, a tool that was not offered", call.name)
+    return False
+
+
 def answer_with_llm(
     *,
     rules: RulesView,
@@ -138,11 +161,13 @@ def answer_with_llm(
     message: str,
     history: Sequence[Turn] = (),
     summary: str | None = None,
+    tools: Sequence[dict[str, Any]] = (),
 ) -> Answer:
     """Ask the chat endpoint for a cited answer in the customer's language (LLMError on failure).
 
     Confidence = WEIGHT_MODEL * the model's judgement + (1 - WEIGHT_MODEL) * the retrieval
-    confidence of the best chunk it cited (see docs/ai.md).
+    confidence of the best chunk it cited (see docs/ai.md). When `tools` are offered and the
+    model calls one with valid arguments, the Answer carries that call and no text.
     """
     messages = prompts.build_messages(
         rules=rules,
@@ -152,7 +177,23 @@ def answer_with_llm(
         history=history,
         summary=summary,
     )
-    reply = llm.chat(messages)
+    reply = llm.chat(messages, tools=list(tools) or None)
+    spent = (0, 0)
+    if tools:
+        calls = [c for c in reply.tool_calls if valid_tool_call(c, tools)]
+        if calls:
+            return Answer(
+                text="",
+                confidence=1.0,
+                used_llm=True,
+                prompt_tokens=reply.prompt_tokens,
+                completion_tokens=reply.completion_tokens,
+                tool_call=calls[0],
+            )
+        if not reply.content.strip():
+            # Only unusable calls and no text: ask again for a plain answer, without tools.
+            spent = (reply.prompt_tokens, reply.completion_tokens)
+            reply = llm.chat(messages)
     data = _json_object(reply.content)
     if data is None:
         # A plain-text reply: usable, but it says neither what it used nor how sure it is.
@@ -182,6 +223,6 @@ def answer_with_llm(
         topic=_topic(best) if best and cited else None,
         summary=(new_summary or "").strip()[:1000] or None,
         used_llm=True,
-        prompt_tokens=reply.prompt_tokens,
-        completion_tokens=reply.completion_tokens,
+        prompt_tokens=reply.prompt_tokens + spent[0],
+        completion_tokens=reply.completion_tokens + spent[1],
     )

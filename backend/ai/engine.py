@@ -12,7 +12,7 @@ from backend.ai import decision as deciding
 from backend.ai import language as lang
 from backend.ai import llm, retrieval, service, usage
 from backend.ai.rules import RulesView, is_open, normalize
-from backend.ai.schemas import AIDecision, EngineInput, HandoffReason
+from backend.ai.schemas import Action, AIDecision, EngineInput, HandoffReason
 from backend.knowledge.schemas import RetrievedChunk
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ def _answer(
                 message=inp.message,
                 history=inp.history,
                 summary=inp.summary,
+                tools=inp.tools,
             )
         except llm.LLMError:
             log.warning(
@@ -124,6 +125,19 @@ def reply(
     if decision is None:
         retrieve = retrieve or retrieval.default_retriever(session, business_id=inp.business_id)
         result = _answer(session, inp=inp, rules=rules, language=language, retrieve=retrieve)
+        if result.tool_call is not None:
+            # An action for the caller to take, not an answer: no confidence or handover logic.
+            return AIDecision(
+                action=Action.REPLY,
+                text="",
+                language=language,
+                confidence=result.confidence,
+                summary=inp.summary,
+                used_llm=True,
+                prompt_tokens=result.prompt_tokens,
+                completion_tokens=result.completion_tokens,
+                tool_call=result.tool_call,
+            )
         decision = deciding.decide(result, rules=rules, language=language)
         decision = deciding.offer_human(decision, rules=rules, ai_turns=inp.ai_turns)
         summary, topic = result.summary, result.topic

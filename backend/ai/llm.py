@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import openai
 
+from backend.ai.schemas import ToolCall
 from backend.core.config import settings
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,7 @@ class LLMReply:
     prompt_tokens: int
     completion_tokens: int
     model: str
+    tool_calls: list[ToolCall] = field(default_factory=list)  # arguments parsed from JSON
 
 
 def configured() -> bool:
@@ -53,14 +57,41 @@ def client() -> openai.OpenAI:
     return _client(settings.openai_base_url, settings.openai_api_key)
 
 
-def chat(messages: list[dict[str, str]], *, json_mode: bool = True) -> LLMReply:
-    """One non-streaming chat completion; LLMError when the endpoint fails."""
+def _tool_calls(message: Any) -> list[ToolCall]:
+    """The function calls of a reply; one whose arguments are not a JSON object is dropped."""
+    calls = []
+    for call in getattr(message, "tool_calls", None) or []:
+        function = getattr(call, "function", None)
+        if function is None or not function.name:
+            continue
+        try:
+            arguments = json.loads(function.arguments or "{}")
+        except ValueError:
+            arguments = None
+        if not isinstance(arguments, dict):
+            log.warning("Ignoring a %s tool call whose arguments are not a JSON object: %.200r",
+                        function.name, function.arguments)  # fmt: skip
+            continue
+        calls.append(ToolCall(name=function.name, arguments=arguments, id=call.id))
+    return calls
+
+
+def chat(
+    messages: list[dict[str, str]],
+    *,
+    json_mode: bool = True,
+    tools: list[dict[str, Any]] | None = None,
+) -> LLMReply:
+    """One non-streaming chat completion, offering `tools` if given; LLMError when it fails."""
     kwargs: dict = {
         "model": settings.llm_model,
         "messages": messages,
         "temperature": 0.2,
         "max_tokens": MAX_COMPLETION_TOKENS,
     }
+    if tools:
+        kwargs["tools"] = tools
+        kwargs["tool_choice"] = "auto"
     if json_mode:
         kwargs["response_format"] = {"type": "json_object"}
     try:
@@ -77,6 +108,7 @@ def chat(messages: list[dict[str, str]], *, json_mode: bool = True) -> LLMReply:
     if not response.choices:
         raise LLMError("The chat endpoint returned no choices.")
     content = response.choices[0].message.content or ""
+    tool_calls = _tool_calls(response.choices[0].message) if tools else []
     used = response.usage
     if used is not None:
         prompt_tokens, completion_tokens = used.prompt_tokens, used.completion_tokens
@@ -89,4 +121,5 @@ def chat(messages: list[dict[str, str]], *, json_mode: bool = True) -> LLMReply:
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
         model=response.model or settings.llm_model,
+        tool_calls=tool_calls,
     )

@@ -15,6 +15,18 @@ def get_business(session: Session, *, business_id: int) -> Business | None:
     return session.get(Business, business_id)
 
 
+def get_business_and_rule(
+    session: Session, *, business_id: int
+) -> tuple[Business | None, AIRule | None]:
+    """The business and its AI rules row (None when it has none yet), in one query."""
+    row = session.exec(
+        select(Business, AIRule)
+        .outerjoin(AIRule, AIRule.business_id == Business.id)
+        .where(Business.id == business_id)
+    ).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
 def get_rule(session: Session, *, business_id: int) -> AIRule | None:
     """The business's AI rules row, if it has one yet."""
     return session.exec(select(AIRule).where(AIRule.business_id == business_id)).first()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Action(StrEnum):
@@ -33,6 +34,15 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A function the model asked to call, with its arguments checked against the tool's schema."""
+
+    name: str
+    arguments: dict[str, Any]
+    id: str | None = None
+
+
+@dataclass(frozen=True)
 class EngineInput:
     """Everything the engine needs about one incoming customer message."""
 
@@ -43,6 +53,8 @@ class EngineInput:
     conversation_language: str | None = None
     ai_turns: int = 0  # AI replies already sent in this conversation
     now: datetime | None = None
+    # OpenAI tool schemas ({"type": "function", "function": {...}}) the LLM may call.
+    tools: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -60,3 +72,5 @@ class AIDecision:
     used_llm: bool = False
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # The model asked to call one of the offered tools; the caller acts on it instead of `text`.
+    tool_call: ToolCall | None = None

@@ -79,10 +79,10 @@ def _view(rule: AIRule, business: Business) -> RulesView:
 
 
 def _load(session: Session, *, business_id: int) -> tuple[AIRule, Business]:
-    business = repo.get_business(session, business_id=business_id)
+    business, rule = repo.get_business_and_rule(session, business_id=business_id)
     if business is None:
         raise LookupError(f"Business {business_id} does not exist.")
-    return repo.ensure_rule(session, business_id=business_id), business
+    return rule or repo.ensure_rule(session, business_id=business_id), business
 
 
 def rules_for(session: Session, *, business_id: int) -> RulesView:

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
+from backend.api.v1 import client_ip
 from backend.auth import service as auth
 from backend.core.config import settings
 from backend.core.db import session_scope
@@ -23,7 +24,8 @@ def safe_next(value: str | None) -> str:
 
 
 def _client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    # The trusted-proxy rule of the API (TRUSTED_PROXY_HOPS), so sessions list the real address.
+    return client_ip(request)
 
 
 def _open_session(code: str, ip: str | None, user_agent: str | None) -> str | None:

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from backend.auth import service as auth
 from backend.auth.permissions import Permission
+from backend.commerce import service as commerce
 from backend.conversations import service as conversations
 from backend.core.db import session_scope
 
@@ -56,4 +57,49 @@ async def attachment(request: Request) -> Response:
     )
 
 
-routes = [Route("/api/media/{message_id}/{index}", attachment, methods=["GET"])]
+def _product_image(token: str | None, product_id: int):
+    with session_scope() as session:
+        info = auth.resolve_session(session, token=token)
+        if info is None or not info.actor.can(Permission.SALES_READ):
+            return None
+        try:
+            product = commerce.get_product(session, actor=info.actor, product_id=product_id)
+        except commerce.CommerceError:
+            return None
+        if not product.image_path:
+            return None
+        path = commerce.image_file(product.image_path)
+        return path if path.is_file() else None
+
+
+async def product_image(request: Request) -> Response:
+    """A product's picture for the dashboard; 404 for anything the viewer may not see."""
+    try:
+        product_id = int(request.path_params["product_id"])
+    except ValueError:
+        return JSONResponse({"error": "Not found.", "code": "not_found"}, status_code=404)
+    path = await run_in_threadpool(
+        _product_image, request.cookies.get(auth.SESSION_COOKIE), product_id
+    )
+    if path is None:
+        return JSONResponse({"error": "Not found.", "code": "not_found"}, status_code=404)
+    mime = _IMAGE_TYPES.get(path.suffix.lower(), "application/octet-stream")
+    return FileResponse(
+        path,
+        media_type=mime,
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400"},
+    )
+
+
+# Product images are stored with the suffix of their checked type (backend/commerce).
+_IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
+
+routes = [
+    Route("/api/media/products/{product_id}", product_image, methods=["GET"]),
+    Route("/api/media/{message_id}/{index}", attachment, methods=["GET"]),
+]

@@ -26,6 +26,7 @@ from backend.core.ratelimit import RateLimited, hit
 from backend.handoff.schemas import NotFound
 from backend.inbox import service as inbox
 from backend.knowledge import service as knowledge
+from backend.security import policy
 from backend.security import service as security
 from backend.security.schemas import APIClient
 
@@ -34,6 +35,8 @@ KEY_LIMIT = "120/minute"
 FAILED_AUTH_LIMIT = "30/minute"
 MAX_BODY_BYTES = 64 * 1024
 MAX_LIMIT = 100
+# The largest id a row can have (PostgreSQL `integer`).
+MAX_ID = 2**31 - 1
 
 
 class APIError(Exception):
@@ -96,9 +99,12 @@ def _int(request: Request, name: str, default: int, *, low: int = 0, high: int =
 
 def _path_id(request: Request, name: str) -> int:
     try:
-        return int(request.path_params[name])
+        value = int(request.path_params[name])
     except (KeyError, ValueError):
         raise APIError(404, f"No such {name}.", "not_found") from None
+    if not 0 < value <= MAX_ID:  # ids are PostgreSQL integers: a bigger one names nothing
+        raise APIError(404, f"No such {name}.", "not_found")
+    return value
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -138,15 +144,23 @@ def _work(session: Any, client: APIClient, work: Callable[[Any, APIClient], Any]
 
 
 def _run(token: str | None, ip: str, work: Callable[[Any, APIClient], Any]) -> Any:
-    """Authenticate, rate-limit and do `work(session, client)` in one transaction."""
+    """Authenticate, check the business's IP allowlist, rate-limit and do
+    `work(session, client)` in one transaction."""
+    refusal = None
     with session_scope() as session:
         try:
             client = security.authenticate_api_key(session, token=token)
         except security.InvalidAPIKey as exc:
             failure = exc
         else:
-            _limit(KEY_LIMIT, "api-key", str(client.key_id))
-            return _work(session, client, work)
+            refusal = policy.refuse_ip(
+                session, business_id=client.business_id, ip=ip, via="api", api_key_id=client.key_id
+            )
+            if refusal is None:
+                _limit(KEY_LIMIT, "api-key", str(client.key_id))
+                return _work(session, client, work)
+    if refusal is not None:  # raised after the commit, so the refusal's audit entry is kept
+        raise APIError(403, refusal, "ip_not_allowed")
     # A failed authentication: counted per client IP, so a flood turns into 429s.
     _limit(
         FAILED_AUTH_LIMIT,
@@ -218,7 +232,7 @@ def messages_list(request: Request, body: dict):
     conversation_id = _path_id(request, "conversation_id")
     limit = _int(request, "limit", 50, low=1)
     before = request.query_params.get("before_id")
-    before_id = _int(request, "before_id", 0, high=2**62) if before else None
+    before_id = _int(request, "before_id", 0, high=MAX_ID) if before else None
 
     def work(session, client: APIClient):
         security.require_scope(client, "conversations:read")

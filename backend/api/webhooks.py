@@ -4,8 +4,9 @@ A POST does three things and returns: verify the signature on the raw body, stor
 once (on-conflict-do-nothing on the provider's id), enqueue their processing after commit.
 Answers: 200 (also for duplicates); 401 missing / 403 wrong signature (nothing stored); 400 an
 authentic body BizBot cannot use (kept raw for the owner, no events); 404 / 410 an unknown or
-disconnected integration; 413 over 3 MB; 503 only when BizBot could not store the event
-(the platforms retry 5xx). Errors are JSON `{"error", "code"}`.
+disconnected integration; 413 over 3 MB; 429 with Retry-After over WEBHOOK_RATE_LIMIT per
+integration; 503 only when BizBot could not store the event (the platforms retry 5xx).
+Errors are JSON `{"error", "code"}`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ from backend.channels.base import (
 )
 from backend.channels.service import WEBHOOK_KINDS, WebhookRefused
 from backend.conversations import service as conversations
+from backend.core.config import settings
 from backend.core.db import session_scope
+from backend.core.ratelimit import RateLimited, hit
+from backend.templates import service as templates
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +122,7 @@ def _receive(
             log.warning("webhook %s/%s refused an authentic body: %s", kind, integration_id, reason)
             return 400, {"error": f"The body could not be used: {reason}.", "code": "bad_payload"}
         new_ids = conversations.receive(session, cfg=cfg, events_in=events_in)
+        templates.after_webhook(session, events_in=events_in, new_ids=new_ids)
         channels.record_delivery(
             session,
             cfg=cfg,
@@ -138,6 +143,8 @@ async def webhook(request: Request) -> Response:
     """GET: the platform's verification handshake. POST: verify, store once, enqueue."""
     try:
         kind, integration_id = _target(request)
+        # Per integration, however many senders: a flood cannot starve the other tenants.
+        await run_in_threadpool(hit, settings.webhook_rate_limit, "webhook", str(integration_id))
         if request.method == "GET":
             challenge = await run_in_threadpool(
                 _challenge, kind, integration_id, dict(request.query_params)
@@ -150,6 +157,13 @@ async def webhook(request: Request) -> Response:
         return JSONResponse(payload, status_code=status)
     except WebhookRefused as exc:
         return _error(str(exc), exc.code, exc.status)
+    except RateLimited as exc:
+        return _error(
+            f"Too many webhook requests for this integration; try again in {exc.retry_after} s.",
+            "rate_limited",
+            429,
+            **{"Retry-After": str(exc.retry_after)},
+        )
     except MissingSignature as exc:
         return _error(f"Missing signature: {exc}.", "missing_signature", 401)
     except InvalidSignature as exc:

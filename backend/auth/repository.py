@@ -1,11 +1,11 @@
-"""All SQL of the auth domain: users and their sessions."""
+"""All SQL of the auth domain: users, their sessions, emailed links and invitations."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from backend.models.tenants import User, UserSession
+from backend.models.tenants import AccountToken, Invitation, Membership, Role, User, UserSession
 
 
 def find_user_by_login_email(session: Session, *, email: str) -> User | None:
@@ -36,3 +36,99 @@ def list_live_sessions_of_user(session: Session, *, user_id: int, now) -> list[U
             .order_by(UserSession.last_seen_at.desc().nulls_last(), UserSession.id.desc())
         ).all()
     )
+
+
+def list_live_sessions_of_member(
+    session: Session, *, business_id: int, user_id: int, now
+) -> list[UserSession]:
+    """The user's live sessions in one business (what a role change or removal ends)."""
+    return [
+        row
+        for row in list_live_sessions_of_user(session, user_id=user_id, now=now)
+        if row.business_id == business_id
+    ]
+
+
+def find_account_token(session: Session, *, token_hash: str, purpose: str) -> AccountToken | None:
+    """The emailed link whose token hashes to `token_hash` (finds the user behind a link)."""
+    return session.exec(
+        select(AccountToken).where(
+            AccountToken.token_hash == token_hash, AccountToken.purpose == purpose
+        )
+    ).first()
+
+
+def list_unused_account_tokens(
+    session: Session, *, user_id: int, purpose: str
+) -> list[AccountToken]:
+    """The user's links of one purpose not used yet (a new link replaces them)."""
+    return list(
+        session.exec(
+            select(AccountToken).where(
+                AccountToken.user_id == user_id,
+                AccountToken.purpose == purpose,
+                AccountToken.used_at.is_(None),
+            )
+        ).all()
+    )
+
+
+def find_invitation_by_token_hash(session: Session, *, token_hash: str) -> Invitation | None:
+    """The invitation behind an emailed link (finds the business it invites to)."""
+    return session.exec(select(Invitation).where(Invitation.token_hash == token_hash)).first()
+
+
+def get_invitation(session: Session, *, business_id: int, invitation_id: int) -> Invitation | None:
+    """One of the business's invitations."""
+    return session.exec(
+        select(Invitation).where(
+            Invitation.business_id == business_id, Invitation.id == invitation_id
+        )
+    ).first()
+
+
+def list_open_invitations(session: Session, *, business_id: int, now) -> list[Invitation]:
+    """The business's invitations neither accepted, revoked nor expired, newest first."""
+    return list(
+        session.exec(
+            select(Invitation)
+            .where(
+                Invitation.business_id == business_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .order_by(Invitation.id.desc())
+        ).all()
+    )
+
+
+def list_open_invitations_for_email(
+    session: Session, *, business_id: int, email: str
+) -> list[Invitation]:
+    """The business's unaccepted, unrevoked invitations to `email` (a new one replaces them)."""
+    return list(
+        session.exec(
+            select(Invitation).where(
+                Invitation.business_id == business_id,
+                sa.func.lower(Invitation.email) == email.lower(),
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+            )
+        ).all()
+    )
+
+
+def count_owners(session: Session, *, business_id: int) -> int:
+    """How many owners the business has."""
+    return session.exec(
+        select(sa.func.count())
+        .select_from(Membership)
+        .where(Membership.business_id == business_id, Membership.role == Role.OWNER)
+    ).one()
+
+
+def delete_membership(session: Session, row: Membership) -> None:
+    """Remove a member from a business."""
+    session.delete(row)
+    session.flush()

@@ -106,6 +106,10 @@ def sign_up(
         raise AuthError(exc.message, field="business_name") from exc
     user = _add_user(session, email=email, name=name, password=password)
     tenants.add_member(session, business_id=business.id, user_id=user.id, role=Role.OWNER)
+    # Imported here: the account module builds on this one.
+    from backend.auth import account
+
+    account.send_verification(session, user_id=user.id, business_id=business.id)
     return SignupResult(business_id=business.id, user_id=user.id)
 
 

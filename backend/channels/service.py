@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from sqlmodel import Session
 
 from backend.channels import repository as repo
 from backend.channels.base import ChannelConfig
+from backend.channels.meta import ago
 from backend.core.config import settings
 from backend.core.crypto import DecryptionError, decrypt, encrypt
 from backend.models.channels import ChannelIntegration, WebhookDelivery
@@ -166,6 +168,23 @@ class ReplyWindow:
 _WHATSAPP_WINDOW = timedelta(hours=24)
 _META_WINDOW = timedelta(hours=24)
 _HUMAN_AGENT_WINDOW = timedelta(days=7)
+# The composer warns with the time left when a window closes within this.
+CLOSING_SOON = timedelta(hours=1)
+_UNTIL_THEN = (
+    "until then add a private note for your team; you can reply freely as soon as the "
+    "customer writes again."
+)
+
+
+def _last_wrote(last: datetime | None, now: datetime, platform: str) -> str:
+    if last is None:
+        return f"The customer has not written on {platform} yet"
+    return f"The customer last wrote {ago(last, now=now)}"
+
+
+def _minutes_left(closes: datetime, now: datetime) -> str:
+    minutes = max(1, math.ceil((closes - now).total_seconds() / 60))
+    return f"{minutes} minute{'s' * (minutes != 1)}"
 
 
 def reply_window(
@@ -179,35 +198,55 @@ def reply_window(
     if kind == "whatsapp":
         closes = last + _WHATSAPP_WINDOW if last else None
         if closes and now < closes:
-            return ReplyWindow(open=True, closes_at=closes)
+            soon = closes - now <= CLOSING_SOON
+            return ReplyWindow(
+                open=True, closes_at=closes,
+                notice=(
+                    f"WhatsApp's 24-hour window closes in {_minutes_left(closes, now)}: after "
+                    "that only an approved template message can reach the customer."
+                ) if soon else None,
+            )  # fmt: skip
         return ReplyWindow(
             open=False, closes_at=closes, template_required=True,
             notice=(
-                "WhatsApp's 24-hour window has closed: the customer has not written for more "
-                "than 24 hours, so only an approved message template can reach them until they "
-                "write again. Template management arrives with the Templates page."
+                f"{_last_wrote(last, now, 'WhatsApp')}; WhatsApp only allows template messages "
+                "outside 24 hours: send an approved template (Send a template), or add a private "
+                "note for your team; you can reply freely as soon as the customer writes again."
             ),
         )  # fmt: skip
     if kind in ("messenger", "instagram"):
         platform = "Messenger" if kind == "messenger" else "Instagram"
         closes = last + _META_WINDOW if last else None
         if closes and now < closes:
-            return ReplyWindow(open=True, closes_at=closes)
+            soon = closes - now <= CLOSING_SOON
+            return ReplyWindow(
+                open=True, closes_at=closes,
+                notice=(
+                    f"{platform}'s 24-hour window closes in {_minutes_left(closes, now)}: after "
+                    "that only a person may reply (with the Human Agent tag), up to 7 days "
+                    "after the customer's last message."
+                ) if soon else None,
+            )  # fmt: skip
         tagged = last + _HUMAN_AGENT_WINDOW if last else None
         if tagged and now < tagged:
+            left = (
+                f" It closes in {_minutes_left(tagged, now)}."
+                if tagged - now <= CLOSING_SOON
+                else ""
+            )
             return ReplyWindow(
                 open=True, closes_at=tagged,
                 notice=(
                     f"{platform}'s 24-hour window has closed: your reply goes out with the "
                     "Human Agent tag, allowed for a person (not the AI) until 7 days after the "
-                    "customer's last message."
+                    f"customer's last message.{left}"
                 ),
             )  # fmt: skip
         return ReplyWindow(
             open=False, closes_at=tagged,
             notice=(
-                f"{platform}'s messaging window has closed: nothing can be sent until the "
-                "customer writes again."
+                f"{_last_wrote(last, now, platform)}; {platform} allows no messages more than "
+                "7 days after the customer's last one. " + _UNTIL_THEN[0].upper() + _UNTIL_THEN[1:]
             ),
         )  # fmt: skip
     return ReplyWindow(open=True)

@@ -45,6 +45,7 @@ from backend.channels.base import (
     MessageIn,
     MissingSignature,
     OutboundMessage,
+    Reaction,
     SendResult,
     Unsupported,
 )
@@ -52,7 +53,8 @@ from backend.core.config import settings
 
 KIND = "telegram"
 SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 (a header name)
-ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+# message_reaction is only sent when asked for here (Bot API: not in the default list).
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "message_reaction")
 MAX_TEXT = 4096
 # Telegram lets bots download files up to 20 MB.
 BOT_DOWNLOAD_LIMIT = 20_000_000
@@ -251,6 +253,39 @@ def _button_label(message: Mapping[str, Any], data: str) -> str:
     return data
 
 
+def _reaction_text(reactions: Any) -> str:
+    """The emoji of a ReactionType list ("" when it is empty: the reaction was taken back)."""
+    found = []
+    for item in reactions if isinstance(reactions, list) else []:
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") == "emoji" and item.get("emoji"):
+            found.append(str(item["emoji"]))
+        elif item.get("type") == "paid":
+            found.append("⭐")
+        elif item.get("type") == "custom_emoji":
+            found.append("✨")  # a custom emoji has no character of its own
+    return "".join(found)
+
+
+def _reaction(external_id: str, update: dict[str, Any]) -> Reaction | None:
+    """A user's reaction in a private chat (anonymous and group reactions: None, unsupported)."""
+    data = update["message_reaction"]
+    chat = data.get("chat") if isinstance(data.get("chat"), dict) else {}
+    user = data.get("user") if isinstance(data.get("user"), dict) else None
+    if chat.get("type") != "private" or user is None or data.get("message_id") is None:
+        return None
+    chat_id = str(chat.get("id") or user.get("id") or "")
+    return Reaction(
+        external_id=external_id,
+        message_external_id=f"{chat_id}:{data.get('message_id')}",
+        sender_id=chat_id,
+        emoji=_reaction_text(data.get("new_reaction")),
+        timestamp=meta.from_timestamp(data.get("date")),
+        raw=update,
+    )
+
+
 def parse_update(body: bytes) -> list[ChannelEvent]:
     """One webhook POST is one Update: its `update_id` is the dedup key."""
     try:
@@ -345,6 +380,10 @@ def parse_update(body: bytes) -> list[ChannelEvent]:
                 raw=update,
             )
         ]
+    if isinstance(update.get("message_reaction"), dict):
+        reaction = _reaction(external_id, update)
+        if reaction is not None:
+            return [reaction]
     kinds = sorted(k for k in update if k != "update_id")
     sender = None
     for value in update.values():

@@ -258,6 +258,15 @@ def _status_event(status: Mapping[str, Any]) -> StatusUpdate:
     )
 
 
+def _notice_key(change: Mapping[str, Any]) -> str:
+    """Tells apart two template notices of one entry second (approved, then paused)."""
+    value = change.get("value") or {}
+    if change.get("field") not in ("message_template_status_update", "template_category_update"):
+        return ""
+    news = value.get("event") or value.get("new_category") or ""
+    return f":{value.get('message_template_id')}:{news}"
+
+
 def parse_body(body: bytes, *, phone_number_id: str | None) -> list[ChannelEvent]:
     """Every event of one webhook POST, in the order Meta listed them."""
     data = meta.load_object(body, expected_object="whatsapp_business_account")
@@ -274,7 +283,7 @@ def parse_body(body: bytes, *, phone_number_id: str | None) -> list[ChannelEvent
             if change.get("field") != "messages":
                 events.append(
                     Unsupported(
-                        external_id=f"field:{change.get('field')}:{where}",
+                        external_id=f"field:{change.get('field')}:{where}{_notice_key(change)}",
                         raw=dict(change),
                         description=f"WhatsApp {change.get('field')!r} notification",
                     )

@@ -12,9 +12,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from typing import Any
 
 from sqlmodel import Session
 
+from backend.ai.schemas import ToolCall
 from backend.commerce.schemas import CommerceError, OrderView, ProductView
 
 # Matches at or above this score are candidates; one clearly ahead of the rest is chosen.
@@ -22,6 +24,11 @@ CANDIDATE_SCORE = 0.6
 CLEAR_LEAD = 0.1
 TOKEN_SCORE = 0.8
 MAX_BUTTONS = 10
+# The LLM's create_order tool: its name, how many product names its description lists, and
+# the largest quantity per line it may ask for (create_order enforces its own limit too).
+ORDER_TOOL = "create_order"
+TOOL_PRODUCTS = 50
+MAX_TOOL_QUANTITY = 100
 
 # "I want to buy" in each language; the first capture after it is what they want.
 _INTENTS: dict[str, list[str]] = {
@@ -79,6 +86,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "follow_up": "Thank you! Online payment is not set up for {currency} yet; someone from "
         "our team will contact you to arrange payment.",
         "refused": "Sorry, I could not place this order: {reason}",
+        "unknown": 'Sorry, we do not sell "{product}".',
     },
     "es": {
         "buy": "Comprar",
@@ -90,6 +98,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "follow_up": "¡Gracias! El pago en línea en {currency} aún no está disponible; alguien "
         "de nuestro equipo te contactará para el pago.",
         "refused": "Lo siento, no pude crear el pedido: {reason}",
+        "unknown": 'Lo siento, no vendemos "{product}".',
     },
     "fr": {
         "buy": "Acheter",
@@ -101,6 +110,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "follow_up": "Merci ! Le paiement en ligne en {currency} n'est pas encore disponible ; "
         "quelqu'un de notre équipe vous contactera pour le paiement.",
         "refused": "Désolé, je n'ai pas pu passer la commande : {reason}",
+        "unknown": "Désolé, nous ne vendons pas « {product} ».",
     },
     "pt": {
         "buy": "Comprar",
@@ -112,6 +122,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "follow_up": "Obrigado! O pagamento online em {currency} ainda não está disponível; "
         "alguém da nossa equipe vai entrar em contato para o pagamento.",
         "refused": "Desculpe, não consegui criar o pedido: {reason}",
+        "unknown": 'Desculpe, não vendemos "{product}".',
     },
     "sw": {
         "buy": "Nunua",
@@ -123,6 +134,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "follow_up": "Asante! Malipo ya mtandaoni kwa {currency} bado hayajawekwa; mtu wa timu "
         "yetu atawasiliana nawe kuhusu malipo.",
         "refused": "Samahani, sikuweza kuweka oda hii: {reason}",
+        "unknown": 'Samahani, hatuuzi "{product}".',
     },
 }
 
@@ -230,24 +242,6 @@ def _button(strings: dict[str, str], product: ProductView, quantity: int) -> str
     )
 
 
-def _accepting_providers(session: Session, *, business_id: int, currency: str) -> list[str]:
-    from backend.payments import registry
-    from backend.payments import service as payments
-
-    kinds = []
-    for provider in payments.list_providers(session, business_id=business_id):
-        if not provider.is_enabled:
-            continue
-        try:
-            adapter = registry.get_provider(provider.kind)
-        except registry.UnknownProvider:
-            continue
-        accepted = {c.upper() for c in (provider.currencies or adapter.currencies or ())}
-        if not accepted or currency.upper() in accepted:
-            kinds.append(provider.kind)
-    return kinds
-
-
 def _summary(strings: dict[str, str], order: OrderView) -> list[str]:
     from backend.commerce.service import format_money
 
@@ -288,18 +282,41 @@ def purchase_reply(
     if len(matches) > 1:
         buttons = [_button(strings, p, intent.quantity) for p in matches[:MAX_BUTTONS]]
         return PurchaseReply(text=strings["choose"], quick_replies=buttons)
+    return _order_reply(
+        session,
+        strings,
+        business_id=business_id,
+        items=[(matches[0].id, intent.quantity)],
+        contact_id=contact_id,
+        conversation_id=conversation_id,
+    )
+
+
+def _order_reply(
+    session: Session,
+    strings: dict[str, str],
+    *,
+    business_id: int,
+    items: list[tuple[int, int]],
+    contact_id: int | None,
+    conversation_id: int,
+) -> PurchaseReply:
+    """Place the order (catalogue prices) and answer with its summary and payment link."""
+    from backend.commerce import service as commerce
+
     try:
         order = commerce.create_order(
             session,
             business_id=business_id,
-            items=[(matches[0].id, intent.quantity)],
+            items=items,
             contact_id=contact_id,
             conversation_id=conversation_id,
         )
     except CommerceError as exc:
         return PurchaseReply(text=strings["refused"].format(reason=exc.message))
     lines = _summary(strings, order)
-    if not _accepting_providers(session, business_id=business_id, currency=order.currency):
+    currency = order.currency
+    if not _payable_currencies(session, business_id=business_id, currencies={currency}):
         return PurchaseReply(text="\n".join([*lines, strings["follow_up"].format(
             currency=order.currency)]))  # fmt: skip
     from backend.payments import service as payments
@@ -312,3 +329,126 @@ def purchase_reply(
         return PurchaseReply(text="\n".join([*lines, strings["follow_up"].format(
             currency=order.currency)]))  # fmt: skip
     return PurchaseReply(text="\n".join([*lines, strings["pay"].format(url=link.url)]))
+
+
+# --- the online path: the LLM calls the create_order tool ------------------------------------
+
+
+def _payable_currencies(session: Session, *, business_id: int, currencies: set[str]) -> set[str]:
+    """Which of `currencies` at least one enabled payment provider of the business accepts."""
+    from backend.payments import registry
+    from backend.payments import service as payments
+
+    payable: set[str] = set()
+    for provider in payments.list_providers(session, business_id=business_id):
+        if not provider.is_enabled:
+            continue
+        try:
+            adapter = registry.get_provider(provider.kind)
+        except registry.UnknownProvider:
+            continue
+        accepted = {c.upper() for c in (provider.currencies or adapter.currencies or ())}
+        payable |= {c for c in currencies if not accepted or c.upper() in accepted}
+    return payable
+
+
+def order_tool(session: Session, *, business_id: int) -> dict[str, Any] | None:
+    """The `create_order` tool schema for the LLM, or None when nothing can be paid online.
+
+    Offered only when the business sells active products in a currency one of its enabled
+    payment providers accepts; the description names those products so the model picks real ones.
+    """
+    from backend.commerce import service as commerce
+
+    products = commerce.active_products(session, business_id=business_id)
+    if not products:
+        return None
+    payable = _payable_currencies(
+        session, business_id=business_id, currencies={p.currency for p in products}
+    )
+    names = [p.name for p in products if p.currency in payable][:TOOL_PRODUCTS]
+    if not names:
+        return None
+    return {
+        "type": "function",
+        "function": {
+            "name": ORDER_TOOL,
+            "description": (
+                "Create an order and a payment link when the customer clearly asks to buy. "
+                "Use product names exactly as sold; prices come from the catalogue. "
+                f"Products sold: {'; '.join(names)}."
+            ),
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "items": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": MAX_BUTTONS,
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "product": {
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "description": "The product's name as in the catalogue.",
+                                },
+                                "quantity": {
+                                    "type": "integer",
+                                    "minimum": 1,
+                                    "maximum": MAX_TOOL_QUANTITY,
+                                },
+                            },
+                            "required": ["product", "quantity"],
+                        },
+                    }
+                },
+                "required": ["items"],
+            },
+        },
+    }
+
+
+def reply_to_tool_call(
+    session: Session,
+    *,
+    business_id: int,
+    conversation_id: int,
+    contact_id: int | None,
+    call: ToolCall,
+    language: str | None,
+) -> PurchaseReply:
+    """Answer the model's `create_order` call: an order and its link, or what is sold instead.
+
+    Each item's product is matched by name against the active catalogue like the offline path;
+    only names and quantities are taken from the call, never prices.
+    """
+    from backend.commerce import service as commerce
+
+    strings = _TEXT.get(language or "", _TEXT["en"])
+    products = commerce.active_products(session, business_id=business_id)
+    catalogue = [_button(strings, p, 1) for p in products[:MAX_BUTTONS]]
+    items: list[tuple[int, int]] = []
+    for item in call.arguments.get("items") or []:
+        if not isinstance(item, dict):
+            continue  # the engine checked the schema; a caller that did not gets no order line
+        name = str(item.get("product") or "").strip()
+        quantity = item.get("quantity")
+        matches = match_products(name, products)
+        if not matches:
+            text = "\n".join([strings["unknown"].format(product=name[:80]), strings["catalogue"]])
+            return PurchaseReply(text=text, quick_replies=catalogue)
+        if len(matches) > 1:
+            buttons = [_button(strings, p, quantity) for p in matches[:MAX_BUTTONS]]
+            return PurchaseReply(text=strings["choose"], quick_replies=buttons)
+        items.append((matches[0].id, quantity))
+    if not items:
+        return PurchaseReply(text=strings["catalogue"], quick_replies=catalogue)
+    return _order_reply(
+        session,
+        strings,
+        business_id=business_id,
+        items=items,
+        contact_id=contact_id,
+        conversation_id=conversation_id,
+    )

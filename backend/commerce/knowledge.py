@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from backend.auth.permissions import Actor
 from backend.commerce.schemas import CommerceError
 from backend.models.commerce import Product
-from backend.models.tenants import Role
 
 CATEGORY = "Products"
 
@@ -39,24 +37,12 @@ def answer(product: Product) -> str:
     return " ".join(parts)
 
 
-def _catalogue_actor(business_id: int) -> Actor:
-    # The catalogue keeps its own entries in step, whoever edited the product (the knowledge
-    # service's removal takes an actor; user 0 is no one).
-    return Actor(user_id=0, business_id=business_id, role=Role.OWNER)
-
-
-def _remove(session: Session, *, business_id: int, product_id: int, names: list[str]) -> None:
+def _remove(session: Session, *, business_id: int, product_id: int) -> None:
     from backend.knowledge import service as knowledge
 
-    actor = _catalogue_actor(business_id)
-    wanted = external_id(product_id)
-    for name in dict.fromkeys(names):
-        for source in knowledge.list_sources(
-            session, actor=actor, search=question(name), limit=500
-        ):
-            if source.external_id == wanted:
-                knowledge.delete_source(session, actor=actor, source_id=source.id)
-                return
+    knowledge.remove_by_external_id(
+        session, business_id=business_id, external_id=external_id(product_id)
+    )
 
 
 def sync_product(
@@ -69,8 +55,7 @@ def sync_product(
     from backend.knowledge import service as knowledge
 
     if not product.is_active:
-        names = [product.name] + ([old_name] if old_name else [])
-        _remove(session, business_id=product.business_id, product_id=product.id, names=names)
+        _remove(session, business_id=product.business_id, product_id=product.id)
         return
     summary = knowledge.import_rows(
         session,

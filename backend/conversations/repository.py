@@ -14,8 +14,13 @@ from backend.models.contacts import Contact, ContactChannelIdentity
 from backend.models.conversations import Conversation, Message, Outbox
 from backend.models.handoff import Handoff
 
-# Events that are stored but not finished: the sweep re-enqueues these.
-UNFINISHED = ("pending", "processing")
+# Events that are stored but not finished: the sweep re-enqueues these. `recorded`: the
+# customer's message is stored (and shown), its answer is not yet.
+RECORDED = "recorded"
+UNFINISHED = ("pending", "processing", RECORDED)
+# A delivery status for a message whose channel id is not stored yet (its send is finishing):
+# applied when the send records the id.
+UNMATCHED = "unmatched"
 
 
 def insert_inbound_event(session: Session, **values: Any) -> int | None:
@@ -34,23 +39,48 @@ def get_event_for_job(session: Session, *, event_id: int) -> InboundEvent | None
     return session.get(InboundEvent, event_id)
 
 
-def count_attempt(session: Session, *, event_id: int) -> int:
-    """Mark the event as being processed and count the attempt; returns the attempt number."""
+def start_attempt(session: Session, *, event_id: int) -> sa.Row | None:
+    """Count an attempt at an unfinished event (this lookup finds the tenant).
+
+    Returns (attempts, business_id, channel_integration_id, sender_external_id), or None when
+    the event is done, failed or does not exist. A `recorded` event keeps its status.
+    """
+    status = sa.case((InboundEvent.status == RECORDED, RECORDED), else_=sa.literal("processing"))
     return session.execute(
         sa.update(InboundEvent)
-        .where(InboundEvent.id == event_id)
-        .values(status="processing", attempts=InboundEvent.attempts + 1, updated_at=sa.func.now())
-        .returning(InboundEvent.attempts)
-    ).scalar_one()
+        .where(InboundEvent.id == event_id, InboundEvent.status.in_(UNFINISHED))
+        .values(status=status, attempts=InboundEvent.attempts + 1, updated_at=sa.func.now())
+        .returning(
+            InboundEvent.attempts,
+            InboundEvent.business_id,
+            InboundEvent.channel_integration_id,
+            InboundEvent.sender_external_id,
+        )
+    ).one_or_none()
+
+
+def event_status(session: Session, *, event_id: int) -> str | None:
+    """The status of the event a job names (None when it does not exist)."""
+    return session.execute(
+        sa.select(InboundEvent.status).where(InboundEvent.id == event_id)
+    ).scalar_one_or_none()
+
+
+def _sender_key(integration_id: int, sender: str) -> sa.ColumnElement:
+    return sa.func.hashtextextended(f"{integration_id}:{sender}", 0)
 
 
 def lock_sender(session: Session, *, integration_id: int, sender: str) -> None:
-    """Serialise work on one sender's events across workers until this transaction ends."""
-    session.execute(
-        sa.select(
-            sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"{integration_id}:{sender}", 0))
-        )
-    )
+    """Serialise work on one sender's events across workers until `unlock_sender`.
+
+    A session-level lock: it outlives the commits of a job (message first, answer second).
+    """
+    session.execute(sa.select(sa.func.pg_advisory_lock(_sender_key(integration_id, sender))))
+
+
+def unlock_sender(session: Session, *, integration_id: int, sender: str) -> None:
+    """Release the lock `lock_sender` took on this connection."""
+    session.execute(sa.select(sa.func.pg_advisory_unlock(_sender_key(integration_id, sender))))
 
 
 def unfinished_events_of_sender(
@@ -72,17 +102,59 @@ def unfinished_events_of_sender(
     )
 
 
-def find_contact_identity(
+def find_contact_by_identity(
     session: Session, *, business_id: int, integration_id: int, external_user_id: str
-) -> ContactChannelIdentity | None:
-    """How a channel user is known to the business."""
+) -> Contact | None:
+    """The business's contact a channel user id (a phone, a chat id, a visitor id) belongs to."""
     return session.exec(
-        select(ContactChannelIdentity).where(
+        select(Contact)
+        .join(ContactChannelIdentity, ContactChannelIdentity.contact_id == Contact.id)
+        .where(
+            Contact.business_id == business_id,
             ContactChannelIdentity.business_id == business_id,
             ContactChannelIdentity.channel_integration_id == integration_id,
             ContactChannelIdentity.external_user_id == external_user_id,
         )
     ).first()
+
+
+def touch_contact_by_identity(
+    session: Session, *, business_id: int, integration_id: int, external_user_id: str,
+    seen_at: datetime,
+) -> Contact | None:  # fmt: skip
+    """Mark a channel user's contact seen at `seen_at` and return it (one statement)."""
+    stmt = (
+        sa.update(Contact)
+        .where(
+            Contact.business_id == business_id,
+            Contact.id == ContactChannelIdentity.contact_id,
+            ContactChannelIdentity.business_id == business_id,
+            ContactChannelIdentity.channel_integration_id == integration_id,
+            ContactChannelIdentity.external_user_id == external_user_id,
+        )
+        .values(last_seen_at=seen_at, updated_at=seen_at)
+        .returning(Contact)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return session.scalars(stmt).first()
+
+
+def add_contact_with_identity(
+    session: Session, *, business_id: int, integration_id: int, external_user_id: str,
+    name: str | None, last_seen_at: datetime | None,
+) -> Contact:  # fmt: skip
+    """A new contact of the business with its identity on one channel."""
+    contact = Contact(business_id=business_id, name=name, last_seen_at=last_seen_at)
+    session.add(contact)
+    session.flush()
+    session.add(
+        ContactChannelIdentity(
+            business_id=business_id, contact_id=contact.id,
+            channel_integration_id=integration_id, external_user_id=external_user_id,
+        )
+    )  # fmt: skip
+    session.flush()
+    return contact
 
 
 def find_identity_of_contact(
@@ -99,10 +171,9 @@ def find_identity_of_contact(
 
 
 def get_contact(session: Session, *, business_id: int, contact_id: int) -> Contact | None:
-    """The business's contact with this id."""
-    return session.exec(
-        select(Contact).where(Contact.business_id == business_id, Contact.id == contact_id)
-    ).first()
+    """The business's contact with this id (no query when the session already holds it)."""
+    contact = session.get(Contact, contact_id)
+    return contact if contact is not None and contact.business_id == business_id else None
 
 
 def find_open_conversation(
@@ -119,6 +190,7 @@ def find_open_conversation(
         )
         .order_by(Conversation.id.desc())
         .with_for_update()
+        .execution_options(populate_existing=True)
     ).first()
 
 
@@ -133,22 +205,68 @@ def get_conversation(
     ).first()
 
 
-def insert_message(session: Session, **values: Any) -> int | None:
-    """Store a message; None when one already exists for the same inbound event."""
+def insert_message(session: Session, **values: Any) -> Message | None:
+    """Store a message and return it; None when one already exists for the same inbound event."""
     stmt = (
         insert(Message)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["inbound_event_id"])
-        .returning(Message.id)
+        .returning(Message)
     )
-    return session.execute(stmt).scalar_one_or_none()
+    return session.scalars(stmt).one_or_none()
+
+
+def find_message_of_event(session: Session, *, business_id: int, event_id: int) -> Message | None:
+    """The customer's message an inbound event brought."""
+    return session.exec(
+        select(Message).where(
+            Message.business_id == business_id, Message.inbound_event_id == event_id
+        )
+    ).first()
+
+
+def lock_conversation(
+    session: Session, *, business_id: int, conversation_id: int
+) -> Conversation | None:
+    """The business's conversation, read afresh and locked until commit (no agent takes over
+    mid-answer)."""
+    return session.exec(
+        select(Conversation)
+        .where(Conversation.business_id == business_id, Conversation.id == conversation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def lock_external_message_id(session: Session, *, integration_id: int, external_id: str) -> None:
+    """Serialise a send recording a channel's message id with statuses naming that id."""
+    key = f"ext:{integration_id}:{external_id}"
+    session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(key, 0))))
+
+
+def unmatched_statuses(
+    session: Session, *, business_id: int, integration_id: int, external_id: str, since: datetime
+) -> list[InboundEvent]:
+    """Status events parked since `since` that name this channel message id, oldest first."""
+    return list(
+        session.exec(
+            select(InboundEvent)
+            .where(
+                InboundEvent.status == UNMATCHED,
+                InboundEvent.created_at >= since,
+                InboundEvent.business_id == business_id,
+                InboundEvent.channel_integration_id == integration_id,
+                InboundEvent.payload["message_external_id"].astext == external_id,
+            )
+            .order_by(InboundEvent.id)
+        ).all()
+    )
 
 
 def get_message(session: Session, *, business_id: int, message_id: int) -> Message | None:
-    """The business's message with this id."""
-    return session.exec(
-        select(Message).where(Message.business_id == business_id, Message.id == message_id)
-    ).first()
+    """The business's message with this id (no query when the session already holds it)."""
+    message = session.get(Message, message_id)
+    return message if message is not None and message.business_id == business_id else None
 
 
 def find_message_by_external_id(

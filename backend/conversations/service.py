@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
 from backend import events
-from backend.ai import engine
+from backend.ai import engine, llm
 from backend.ai import service as ai_service
 from backend.ai.schemas import Action, AIDecision, EngineInput, Turn
+from backend.billing import service as billing
 from backend.channels import media, registry
 from backend.channels import repository as channels_repo
 from backend.channels.base import (
@@ -28,13 +29,14 @@ from backend.channels.base import (
     Receipt,
     StatusUpdate,
 )
+from backend.commerce import chat as commerce_chat
 from backend.conversations import repository as repo
 from backend.core.queue import enqueue_after_commit
 from backend.models.base import utcnow
 from backend.models.channels import InboundEvent
-from backend.models.contacts import Contact, ContactChannelIdentity
+from backend.models.contacts import Contact
 from backend.models.conversations import Conversation, Message, Outbox
-from backend.models.handoff import Handoff
+from backend.models.handoff import Handoff, HandoffReason
 
 log = logging.getLogger(__name__)
 
@@ -86,32 +88,34 @@ def receive(session: Session, *, cfg: ChannelConfig, events_in: list[ChannelEven
     return new_ids
 
 
-def _contact_for(
-    session: Session, *, business_id: int, integration_id: int, sender: str, name: str | None
-) -> Contact:
-    identity = repo.find_contact_identity(
-        session, business_id=business_id, integration_id=integration_id, external_user_id=sender
-    )
-    if identity is not None:
-        contact = repo.get_contact(session, business_id=business_id, contact_id=identity.contact_id)
-        if contact is not None:
-            if name and not contact.name:
-                contact.name = name
-            contact.last_seen_at = utcnow()
-            session.add(contact)
-            return contact
-    contact = Contact(business_id=business_id, name=name, last_seen_at=utcnow())
-    session.add(contact)
-    session.flush()
-    session.add(
-        ContactChannelIdentity(
-            business_id=business_id,
-            contact_id=contact.id,
-            channel_integration_id=integration_id,
-            external_user_id=sender,
-        )
-    )
-    session.flush()
+def find_contact(
+    session: Session, *, business_id: int, integration_id: int, external_user_id: str
+) -> Contact | None:
+    """The contact a channel user (a phone number, a chat id, a widget visitor) is, if known."""
+    return repo.find_contact_by_identity(
+        session, business_id=business_id, integration_id=integration_id,
+        external_user_id=external_user_id,
+    )  # fmt: skip
+
+
+def contact_for(
+    session: Session, *, business_id: int, integration_id: int, external_user_id: str,
+    name: str | None = None,
+) -> Contact:  # fmt: skip
+    """The channel user's contact, created with its identity on first contact; marked seen now."""
+    now = utcnow()
+    contact = repo.touch_contact_by_identity(
+        session, business_id=business_id, integration_id=integration_id,
+        external_user_id=external_user_id, seen_at=now,
+    )  # fmt: skip
+    if contact is None:
+        return repo.add_contact_with_identity(
+            session, business_id=business_id, integration_id=integration_id,
+            external_user_id=external_user_id, name=name, last_seen_at=now,
+        )  # fmt: skip
+    if name and not contact.name:
+        contact.name = name
+        session.add(contact)
     return contact
 
 
@@ -124,6 +128,7 @@ def _conversation_for(
     )
     if conversation is not None:
         return conversation
+    over_plan = _over_plan(session, business_id)
     conversation = Conversation(
         business_id=business_id, contact_id=contact.id, channel_integration_id=integration_id
     )
@@ -131,7 +136,21 @@ def _conversation_for(
     session.flush()
     events.publish(session, "conversation.created", business_id=business_id,
                    conversation_id=conversation.id, contact_id=contact.id)  # fmt: skip
+    if over_plan is not None:
+        session.info.setdefault(_OVER_PLAN_KEY, set()).add(conversation.id)
+        events.publish(session, "billing.limit_reached", business_id=business_id,
+                       what="conversations", limit=over_plan.limit,
+                       plan=over_plan.plan.name)  # fmt: skip
     return conversation
+
+
+def _over_plan(session: Session, business_id: int) -> billing.PlanLimitReached | None:
+    """Why the business may not start another AI conversation this month (None: it may)."""
+    try:
+        billing.check_limit(session, business_id=business_id, what="conversations")
+    except billing.PlanLimitReached as reached:
+        return reached
+    return None
 
 
 def _message_in(event: InboundEvent) -> MessageIn:
@@ -162,6 +181,13 @@ def record_incoming(
     session: Session, *, event: InboundEvent
 ) -> tuple[Conversation, Message | None]:
     """Find or create the contact and open conversation and store the message (once)."""
+    _, conversation, message = _record_incoming(session, event=event)
+    return conversation, message
+
+
+def _record_incoming(
+    session: Session, *, event: InboundEvent
+) -> tuple[Contact, Conversation, Message | None]:
     incoming = _message_in(event)
     if event.kind == "unsupported":
         incoming = dataclasses.replace(
@@ -170,12 +196,15 @@ def record_incoming(
             text=event.payload.get("description") or "Unsupported message type",
         )
     business_id, integration_id = event.business_id, event.channel_integration_id
-    conversation = open_conversation(
+    contact = contact_for(
         session, business_id=business_id, integration_id=integration_id,
-        sender_id=incoming.sender_id, name=incoming.sender_name,
+        external_user_id=incoming.sender_id, name=incoming.sender_name,
     )  # fmt: skip
+    conversation = _conversation_for(
+        session, business_id=business_id, integration_id=integration_id, contact=contact
+    )
     problem = _problem_with(incoming.text, incoming.content_type)
-    message_id = repo.insert_message(
+    message = repo.insert_message(
         session,
         business_id=business_id,
         conversation_id=conversation.id,
@@ -192,22 +221,27 @@ def record_incoming(
         is_private_note=False,
         provider_timestamp=incoming.timestamp,
     )
-    if message_id is None:  # This event's message was stored by an earlier run.
-        return conversation, None
+    if message is None:  # This event's message was stored by an earlier run.
+        return contact, conversation, None
     now = utcnow()
     conversation.last_message_at = now
     conversation.last_customer_message_at = now
     conversation.unread_count += 1
     session.add(conversation)
     session.flush()
-    message = repo.get_message(session, business_id=business_id, message_id=message_id)
     events.publish(session, "message.created", business_id=business_id,
-                   conversation_id=conversation.id, message_id=message_id,
+                   conversation_id=conversation.id, message_id=message.id,
                    sender_type="customer")  # fmt: skip
-    return conversation, message
+    return contact, conversation, message
 
 
-def _engine_input(session: Session, conversation: Conversation, message: Message) -> EngineInput:
+def _engine_input(
+    session: Session,
+    conversation: Conversation,
+    message: Message,
+    *,
+    tools: list[dict[str, Any]] | None = None,
+) -> EngineInput:
     history = repo.recent_messages(
         session, business_id=conversation.business_id, conversation_id=conversation.id,
         before_id=message.id, limit=HISTORY_TURNS,
@@ -224,6 +258,7 @@ def _engine_input(session: Session, conversation: Conversation, message: Message
         conversation_language=conversation.language,
         ai_turns=conversation.ai_turns,
         now=message.provider_timestamp or utcnow(),
+        tools=tools or [],
     )
 
 
@@ -262,10 +297,10 @@ def add_outbound(
         ai_sources=sources or [],
         attachments=[{"type": "quick_replies", "options": quick_replies}] if quick_replies else [],
     )
-    session.add(message)
-    session.flush()
     conversation.last_message_at = utcnow()
     session.add(conversation)
+    session.add(message)
+    session.flush()
     if conversation.channel_integration_id is not None:
         outbox = Outbox(
             business_id=conversation.business_id,
@@ -286,10 +321,34 @@ def answer(
 ) -> Message:
     """Ask the AI engine about `message`; store its reply and hand over when it decides so.
 
-    On the last attempt an engine failure does not lose the customer: a person is called.
+    A purchase intent is answered by commerce (an order and its payment link) instead of the
+    engine; with an LLM, the engine may also call commerce's create_order tool, and commerce's
+    reply is sent instead of the model's. On the last attempt an engine failure does not lose
+    the customer: a person is called.
     """
+    purchase = commerce_chat.purchase_reply(
+        session, business_id=conversation.business_id, conversation_id=conversation.id,
+        contact_id=conversation.contact_id, text=message.text or "",
+        language=conversation.language,
+    )  # fmt: skip
+    if purchase is not None:
+        reply = add_outbound(
+            session, conversation=conversation, text=purchase.text, sender_type="ai",
+            language=conversation.language, quick_replies=purchase.quick_replies or None,
+        )  # fmt: skip
+        conversation.ai_turns += 1
+        session.add(conversation)
+        session.flush()
+        return reply
+    # Only an LLM can call tools: offline, building the tool would cost queries for nothing.
+    tool = (
+        commerce_chat.order_tool(session, business_id=conversation.business_id)
+        if llm.configured()
+        else None
+    )
     try:
-        decision = engine.reply(session, inp=_engine_input(session, conversation, message))
+        inp = _engine_input(session, conversation, message, tools=[tool] if tool else None)
+        decision = engine.reply(session, inp=inp)
     except Exception:
         if not final_attempt:
             raise
@@ -298,16 +357,26 @@ def answer(
         reason = "ai_error"
     else:
         reason = decision.handoff_reason.value if decision.handoff_reason else None
+    if decision.tool_call is not None and decision.tool_call.name == commerce_chat.ORDER_TOOL:
+        purchase = commerce_chat.reply_to_tool_call(
+            session, business_id=conversation.business_id, conversation_id=conversation.id,
+            contact_id=conversation.contact_id, call=decision.tool_call,
+            language=decision.language,
+        )  # fmt: skip
+        decision = dataclasses.replace(
+            decision, text=purchase.text, quick_replies=purchase.quick_replies
+        )
     message.language = decision.language
     session.add(message)
+    # The conversation's changes first: add_outbound's flush writes them in one UPDATE.
+    conversation.language = decision.language
+    conversation.summary = decision.summary or conversation.summary
+    conversation.ai_turns += 1
     reply = add_outbound(
         session, conversation=conversation, text=decision.text, sender_type="ai",
         language=decision.language, confidence=decision.confidence,
         sources=decision.source_chunk_ids, quick_replies=decision.quick_replies,
     )  # fmt: skip
-    conversation.language = decision.language
-    conversation.summary = decision.summary or conversation.summary
-    conversation.ai_turns += 1
     if decision.action == Action.HANDOFF:
         conversation.status = "waiting_for_agent"
         session.add(
@@ -327,15 +396,54 @@ def answer(
     return reply
 
 
-def apply_status(session: Session, *, event: InboundEvent) -> None:
-    """Move one of our messages forward (sent → delivered → read), or mark it failed."""
+def apply_status(session: Session, *, event: InboundEvent) -> bool:
+    """Move one of our messages forward (sent → delivered → read), or mark it failed.
+
+    A status can arrive before the send that caused it has stored the channel's message id:
+    it is then parked (`unmatched`) and applied by `apply_unmatched_statuses` when the id is
+    stored. Returns False when the status was parked.
+    """
     data = event.payload
+    external_id = str(data.get("message_external_id") or "")
+    repo.lock_external_message_id(
+        session, integration_id=event.channel_integration_id, external_id=external_id
+    )
     message = repo.find_message_by_external_id(
         session, business_id=event.business_id, integration_id=event.channel_integration_id,
-        external_id=data.get("message_external_id") or "",
+        external_id=external_id,
     )  # fmt: skip
     if message is None:
-        return
+        return False
+    _apply_status_to(session, message=message, data=data, business_id=event.business_id)
+    return True
+
+
+# A parked status older than this names a message BizBot did not send (e.g. from the phone app).
+UNMATCHED_STATUS_WINDOW = timedelta(days=1)
+
+
+def apply_unmatched_statuses(session: Session, *, message: Message, integration_id: int) -> int:
+    """Apply statuses that arrived before `message`'s channel id was stored; how many."""
+    if not message.external_id:
+        return 0
+    repo.lock_external_message_id(
+        session, integration_id=integration_id, external_id=message.external_id
+    )
+    parked = repo.unmatched_statuses(
+        session, business_id=message.business_id, integration_id=integration_id,
+        external_id=message.external_id, since=utcnow() - UNMATCHED_STATUS_WINDOW,
+    )  # fmt: skip
+    for event in parked:
+        _apply_status_to(
+            session, message=message, data=event.payload, business_id=event.business_id
+        )
+        _finish(session, event)
+    return len(parked)
+
+
+def _apply_status_to(
+    session: Session, *, message: Message, data: dict[str, Any], business_id: int
+) -> None:
     status = data.get("status") or ""
     if status == "failed":
         message.delivery_status, message.error = "failed", data.get("error") or "failed"
@@ -344,15 +452,51 @@ def apply_status(session: Session, *, event: InboundEvent) -> None:
     else:
         return
     session.add(message)
-    events.publish(session, "message.updated", business_id=event.business_id,
+    events.publish(session, "message.updated", business_id=business_id,
                    conversation_id=message.conversation_id, message_id=message.id,
                    delivery_status=message.delivery_status)  # fmt: skip
 
 
-def process_event(session: Session, *, event: InboundEvent, final_attempt: bool) -> None:
-    """Do everything one stored event asks for, then mark it done (in the caller's transaction)."""
+_RECORDED_KEY = "bizbot_recorded_messages"
+# Conversations this job started beyond the plan's monthly limit (a person answers them).
+_OVER_PLAN_KEY = "bizbot_over_plan"
+
+
+def _needs_answer(conversation: Conversation, message: Message) -> bool:
+    return (
+        conversation.status == "ai"
+        and message.error is None
+        and message.content_type not in NOT_ANSWERED
+    )
+
+
+def _is_greeting(conversation: Conversation, message: Message) -> bool:
+    return conversation.status == "ai" and message.content_type == "command"
+
+
+def _finish(session: Session, event: InboundEvent) -> None:
+    event.status = "done"
+    event.processed_at = utcnow()
+    event.last_error = None
+    session.add(event)
+
+
+def process_event(session: Session, *, event: InboundEvent, final_attempt: bool) -> bool:
+    """Do the next step of one stored event (in the caller's transaction); True when finished.
+
+    A customer message the AI should answer takes two steps, each committed on its own: it is
+    stored and shown first (the event becomes `recorded`), then answered (`done`). Every
+    other event is finished in one step.
+    """
+    if event.status == repo.RECORDED:
+        answer_recorded(session, event=event, final_attempt=final_attempt)
+        _finish(session, event)
+        return True
     if event.kind == StatusUpdate.kind:
-        apply_status(session, event=event)
+        if not apply_status(session, event=event):
+            event.status = repo.UNMATCHED
+            session.add(event)
+            return True
     elif event.kind == Edit.kind:
         apply_edit(session, event=event)
     elif event.kind == Reaction.kind:
@@ -364,41 +508,53 @@ def process_event(session: Session, *, event: InboundEvent, final_attempt: bool)
     elif event.kind == "unsupported" and not event.sender_external_id:
         pass  # No customer to file it under (an account notice): the stored event is the record.
     elif event.kind in (MessageIn.kind, "unsupported"):
-        conversation, message = record_incoming(session, event=event)
+        contact, conversation, message = _record_incoming(session, event=event)
+        if conversation.id in session.info.get(_OVER_PLAN_KEY, ()):
+            # Over the plan's conversations this month: kept, and answered by a person.
+            request_human(session, conversation=conversation, requested_by="ai",
+                          reason=HandoffReason.PLAN_LIMIT)  # fmt: skip
         if message is not None:
-            _after_incoming(session, event=event, conversation=conversation, message=message)
-        if (
-            message is not None
-            and conversation.status == "ai"
-            and message.error is None
-            and message.content_type not in NOT_ANSWERED
-        ):
-            answer(session, conversation=conversation, message=message, final_attempt=final_attempt)
-        elif (
-            message is not None
-            and conversation.status == "ai"
-            and message.content_type == "command"
-        ):
-            greet(session, conversation=conversation, message=message)
-    event.status = "done"
-    event.processed_at = utcnow()
-    event.last_error = None
-    session.add(event)
+            _after_incoming(session, event=event, contact=contact, message=message)
+            if _needs_answer(conversation, message) or _is_greeting(conversation, message):
+                event.status, event.last_error = repo.RECORDED, None
+                session.add(event)
+                session.info.setdefault(_RECORDED_KEY, {})[event.id] = message
+                return False
+    _finish(session, event)
+    return True
+
+
+def answer_recorded(session: Session, *, event: InboundEvent, final_attempt: bool) -> None:
+    """Answer the stored message of a `recorded` event, unless a person took over meanwhile."""
+    # The job that stored the message still holds it: no need to read it again.
+    message = session.info.get(_RECORDED_KEY, {}).pop(event.id, None)
+    if message is None:
+        message = repo.find_message_of_event(
+            session, business_id=event.business_id, event_id=event.id
+        )
+    if message is None:
+        return
+    conversation = repo.lock_conversation(
+        session, business_id=event.business_id, conversation_id=message.conversation_id
+    )
+    if conversation is None:
+        return
+    if _needs_answer(conversation, message):
+        answer(session, conversation=conversation, message=message, final_attempt=final_attempt)
+    elif _is_greeting(conversation, message):
+        greet(session, conversation=conversation, message=message)
 
 
 # --- channel events beyond new messages -----------------------------------------------------
 
 
 def _after_incoming(
-    session: Session, *, event: InboundEvent, conversation: Conversation, message: Message
+    session: Session, *, event: InboundEvent, contact: Contact, message: Message
 ) -> None:
     """Fetch the files a message carries (platform URLs expire) and the sender's name."""
     if any(media.pending(a) for a in message.attachments or []):
         enqueue_after_commit(session, DOWNLOAD_MEDIA, message.id, queue="default")
-    contact = repo.get_contact(
-        session, business_id=conversation.business_id, contact_id=conversation.contact_id
-    )
-    if contact is None or contact.name or (contact.attributes or {}).get("profile_checked"):
+    if contact.name or (contact.attributes or {}).get("profile_checked"):
         return
     integration = channels_repo.get_integration(
         session, business_id=event.business_id, integration_id=event.channel_integration_id
@@ -462,7 +618,7 @@ def record_reaction(session: Session, *, event: InboundEvent) -> Message | None:
         external_id=str(data.get("message_external_id") or ""),
     )  # fmt: skip
     emoji = str(data.get("emoji") or "")
-    message_id = repo.insert_message(
+    message = repo.insert_message(
         session, business_id=event.business_id, conversation_id=conversation.id,
         direction="inbound", sender_type="customer",
         text=emoji or "Removed their reaction", content_type="reaction",
@@ -473,15 +629,15 @@ def record_reaction(session: Session, *, event: InboundEvent) -> Message | None:
         delivery_status="received", error=None, ai_sources=[], is_private_note=False,
         provider_timestamp=event.provider_timestamp,
     )  # fmt: skip
-    if message_id is None:
+    if message is None:
         return None
     conversation.last_message_at = utcnow()
     session.add(conversation)
     session.flush()
     events.publish(session, "message.created", business_id=event.business_id,
-                   conversation_id=conversation.id, message_id=message_id,
+                   conversation_id=conversation.id, message_id=message.id,
                    sender_type="customer")  # fmt: skip
-    return repo.get_message(session, business_id=event.business_id, message_id=message_id)
+    return message
 
 
 def record_echo(session: Session, *, event: InboundEvent) -> Message | None:
@@ -507,7 +663,7 @@ def record_echo(session: Session, *, event: InboundEvent) -> Message | None:
                 session.add(own)
             return None
     conversation = _thread_of(session, event)
-    message_id = repo.insert_message(
+    message = repo.insert_message(
         session, business_id=business_id, conversation_id=conversation.id,
         direction="outbound", sender_type="agent", text=str(data.get("text") or ""),
         content_type=str(data.get("content_type") or "text"),
@@ -516,15 +672,15 @@ def record_echo(session: Session, *, event: InboundEvent) -> Message | None:
         delivery_status="sent", error=None, ai_sources=[], is_private_note=False,
         provider_timestamp=event.provider_timestamp,
     )  # fmt: skip
-    if message_id is None:
+    if message is None:
         return None
     conversation.last_message_at = utcnow()
     session.add(conversation)
     session.flush()
     events.publish(session, "message.created", business_id=business_id,
-                   conversation_id=conversation.id, message_id=message_id,
+                   conversation_id=conversation.id, message_id=message.id,
                    sender_type="agent")  # fmt: skip
-    return repo.get_message(session, business_id=business_id, message_id=message_id)
+    return message
 
 
 def _advance(session: Session, message: Message, status: str) -> bool:
@@ -552,15 +708,15 @@ def apply_receipt(session: Session, *, event: InboundEvent) -> int:
         if message is not None and message.direction == "outbound":
             moved += _advance(session, message, status)
     if data.get("watermark") and event.sender_external_id:
-        identity = repo.find_contact_identity(
+        contact = find_contact(
             session, business_id=business_id, integration_id=integration_id,
             external_user_id=event.sender_external_id,
         )  # fmt: skip
-        if identity is not None:
+        if contact is not None:
             until = datetime.fromisoformat(str(data["watermark"]))
             for message in repo.outbound_messages_until(
                 session, business_id=business_id, integration_id=integration_id,
-                contact_id=identity.contact_id, until=until,
+                contact_id=contact.id, until=until,
             ):  # fmt: skip
                 moved += _advance(session, message, status)
     return moved
@@ -572,7 +728,10 @@ def mark_failed(session: Session, *, event_id: int, error: str, final: bool) -> 
     if event is None or event.status == "done":
         return
     event.last_error = error[:2000]
-    event.status = "failed" if final else "pending"
+    if final:
+        event.status = "failed"
+    elif event.status != repo.RECORDED:  # a stored message keeps its place: only its answer waits
+        event.status = "pending"
     session.add(event)
 
 
@@ -672,9 +831,9 @@ def open_conversation(
     name: str | None = None,
 ) -> Conversation:  # fmt: skip
     """The sender's open conversation on a channel, started (with its contact) when none is."""
-    contact = _contact_for(
-        session, business_id=business_id, integration_id=integration_id, sender=sender_id,
-        name=name,
+    contact = contact_for(
+        session, business_id=business_id, integration_id=integration_id,
+        external_user_id=sender_id, name=name,
     )  # fmt: skip
     return _conversation_for(
         session, business_id=business_id, integration_id=integration_id, contact=contact

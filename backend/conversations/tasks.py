@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlmodel import Session
 
-import backend.live  # noqa: F401  (registers the live-push listener in worker processes)
 from backend import events
 from backend.channels import media, registry
 from backend.channels import repository as channels_repo
@@ -15,7 +16,7 @@ from backend.channels.base import MediaError, OutboundMessage, SendResult
 from backend.channels.service import to_config
 from backend.conversations import repository as repo
 from backend.conversations import service
-from backend.core.db import session_scope
+from backend.core.db import get_engine, session_scope
 from backend.core.queue import enqueue, get_queue
 from backend.core.redis import get_redis
 from backend.knowledge import service as knowledge
@@ -41,50 +42,83 @@ class SendFailed(RuntimeError):
     """A channel refused or failed to take a message; the job is retried with backoff."""
 
 
+@contextmanager
+def _job_session() -> Iterator[Session]:
+    """One connection for a whole job (several commits), returned clean even after a failure."""
+    with get_engine().connect() as conn:
+        session = Session(bind=conn, expire_on_commit=False)
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
 def process_inbound(event_id: int) -> str:
     """Process one stored event, and any earlier unfinished ones of the same sender first.
 
-    A per-sender advisory lock orders work across workers; a run for an event already done
-    stores nothing. Returns the event's final status.
+    A per-sender advisory lock, held for the whole job, orders work across workers. Each step
+    commits on its own: a customer's message is stored and shown before it is answered, and a
+    run for an event already done (or a step already committed) stores nothing twice. Returns
+    the event's final status.
     """
-    with session_scope() as session:
-        event = repo.get_event_for_job(session, event_id=event_id)
-        if event is None:
-            raise EventNotFound(f"inbound event {event_id} does not exist")
-        if event.status in ("done", "failed"):
-            return event.status
-        attempt = repo.count_attempt(session, event_id=event_id)
-    try:
-        with session_scope() as session:
-            event = repo.get_event_for_job(session, event_id=event_id)
-            if event.sender_external_id:
-                repo.lock_sender(
-                    session,
-                    integration_id=event.channel_integration_id,
-                    sender=event.sender_external_id,
-                )
+    with _job_session() as session:
+        started = repo.start_attempt(session, event_id=event_id)
+        if started is None:
+            status = repo.event_status(session, event_id=event_id)
+            if status is None:
+                raise EventNotFound(f"inbound event {event_id} does not exist")
+            return status
+        session.commit()
+        attempt, business_id, integration_id, sender = started
+        final = attempt >= MAX_ATTEMPTS
+        locked = False
+        try:
+            if sender:
+                repo.lock_sender(session, integration_id=integration_id, sender=sender)
+                locked = True
                 queue = repo.unfinished_events_of_sender(
-                    session, business_id=event.business_id,
-                    integration_id=event.channel_integration_id, sender=event.sender_external_id,
+                    session, business_id=business_id, integration_id=integration_id,
+                    sender=sender,
                 )  # fmt: skip
             else:
-                queue = [event]
-            session.refresh(event)
-            if event.status in ("done", "failed"):
-                return event.status
+                event = repo.get_event_for_job(session, event_id=event_id)
+                queue = [event] if event.status in repo.UNFINISHED else []
+            if not any(e.id == event_id for e in queue):  # finished meanwhile (another worker)
+                return repo.event_status(session, event_id=event_id)
             # Earlier messages of this sender first, then this one; later ones wait their job.
+            # No other worker touches this sender's events while the lock is held, so the
+            # queue read once stays true across the commits.
             for earlier in queue:
-                service.process_event(session, event=earlier, final_attempt=attempt >= MAX_ATTEMPTS)
+                while not service.process_event(session, event=earlier, final_attempt=final):
+                    session.commit()
+                session.commit()
                 if earlier.id == event_id:
-                    break
-            return "done"
-    except Exception as exc:
-        final = attempt >= MAX_ATTEMPTS
-        with session_scope() as session:
-            service.mark_failed(
-                session, event_id=event_id, error=f"{type(exc).__name__}: {exc}", final=final
-            )
-        raise
+                    return earlier.status
+            return repo.event_status(session, event_id=event_id)
+        except Exception as exc:
+            session.rollback()
+            with session_scope() as other:
+                service.mark_failed(
+                    other, event_id=event_id, error=f"{type(exc).__name__}: {exc}", final=final
+                )
+            raise
+        finally:
+            if locked:
+                _unlock(session, integration_id=integration_id, sender=sender)
+
+
+def _unlock(session: Session, *, integration_id: int, sender: str) -> None:
+    """Release the sender's lock; a connection that cannot is dropped (and its locks with it)."""
+    try:
+        session.rollback()
+        repo.unlock_sender(session, integration_id=integration_id, sender=sender)
+        session.commit()
+    except Exception:
+        log.exception("could not release the lock of sender %s; dropping the connection", sender)
+        session.connection().invalidate()
 
 
 def _deliver(
@@ -181,6 +215,8 @@ def _send_now(session: Session, outbox) -> tuple[str, str | None, float | None]:
         outbox.status, outbox.sent_at = "sent", utcnow()
         outbox.external_id = message.external_id = result.external_id
         message.delivery_status, message.error = "sent", None
+        # Statuses the channel sent before this id was stored (a fast "delivered") apply now.
+        service.apply_unmatched_statuses(session, message=message, integration_id=integration.id)
     else:
         outbox.last_error = result.error[:2000]
         if not result.retryable or outbox.attempts >= MAX_SEND_ATTEMPTS:

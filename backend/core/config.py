@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     # Messaging platforms' API addresses: changed only to reach a proxy or the test fakes.
     graph_api_base_url: str = "https://graph.facebook.com"
     graph_api_version: str = "23.0"
+    # The installation's Meta app: set both to offer "Connect with Facebook" (OAuth) for
+    # WhatsApp, Messenger and Instagram instead of pasting tokens.
+    meta_app_id: str | None = None
+    meta_app_secret: str | None = None
+    # Where the browser is sent to log in to Facebook (changed only for tests).
+    meta_oauth_dialog_url: str = "https://www.facebook.com"
     telegram_api_base_url: str = "https://api.telegram.org"
     # Seconds BizBot waits for a platform's API before treating the call as failed.
     channel_http_timeout: float = Field(default=20.0, gt=0)
@@ -86,6 +92,25 @@ class Settings(BaseSettings):
         "application/msword,application/vnd.openxmlformats-officedocument.*,"
         "application/vnd.ms-excel,application/vnd.ms-powerpoint"
     )
+    # Outgoing webhooks: which private addresses endpoints may resolve to ("none", "loopback" or
+    # "all"); unset: loopback in development (local receivers, tests), none in production.
+    outgoing_webhook_private_addresses: Literal["none", "loopback", "all"] | None = None
+    # Seconds to wait for a receiver; and deliveries failed in a row before an endpoint is off.
+    outgoing_webhook_timeout: float = Field(default=10.0, gt=0)
+    outgoing_webhook_failure_limit: int = Field(default=5, ge=1)
+    # Webhook requests accepted per channel integration (the `limits` notation).
+    webhook_rate_limit: str = "600/minute"
+
+    # Billing: businesses paying the installation for BizBot through Stripe (docs/billing.md).
+    # Unset BILLING_STRIPE_SECRET_KEY: billing is off and every business is unlimited.
+    billing_stripe_secret_key: str | None = None
+    # The signing secret (whsec_…) of the webhook endpoint {PUBLIC_URL}/webhooks/billing/stripe.
+    billing_stripe_webhook_secret: str | None = None
+    # The recurring Stripe Price ids (price_…) of the Pro and Business plans.
+    billing_stripe_price_pro: str | None = None
+    billing_stripe_price_business: str | None = None
+    # Stripe's API address: changed only to reach a proxy or the test fake.
+    billing_stripe_api_base: str = "https://api.stripe.com"
 
     @model_validator(mode="after")
     def _public_url(self) -> Settings:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from backend.models.channels import ChannelIntegration
+from backend.models.commerce import Order
 from backend.models.contacts import Contact, ContactChannelIdentity
 from backend.models.conversations import INBOX_ACTIVITY, Conversation, Message
 from backend.models.inbox import CannedResponse, contact_search_document
@@ -303,6 +304,20 @@ def latest_lead(session: Session, *, business_id: int, contact_id: int) -> Lead 
     ).first()
 
 
+def recent_orders(
+    session: Session, *, business_id: int, contact_id: int, limit: int = 5
+) -> list[Order]:
+    """The contact's newest orders."""
+    return list(
+        session.exec(
+            select(Order)
+            .where(Order.business_id == business_id, Order.contact_id == contact_id)
+            .order_by(Order.id.desc())
+            .limit(limit)
+        ).all()
+    )
+
+
 def other_conversation_ids(
     session: Session, *, business_id: int, contact_id: int, exclude_id: int, limit: int
 ) -> list[int]:
@@ -409,3 +424,216 @@ def shortcut_taken(
     if except_id is not None:
         query = query.where(CannedResponse.id != except_id)
     return session.exec(query).first() is not None
+
+
+# --- contacts: duplicates and merging -------------------------------------------------------
+
+
+def _digits(column: Any) -> sa.ColumnElement:
+    return sa.func.regexp_replace(sa.func.coalesce(column, ""), r"\D", "", "g")
+
+
+def contacts_for_update(
+    session: Session, *, business_id: int, contact_ids: list[int]
+) -> dict[int, Contact]:
+    """The business's contacts with these ids, locked in id order (two merges never deadlock)."""
+    found = session.exec(
+        select(Contact)
+        .where(Contact.business_id == business_id, Contact.id.in_(contact_ids))
+        .order_by(Contact.id)
+        .with_for_update()
+    ).all()
+    return {contact.id: contact for contact in found}
+
+
+def matching_contact_ids(
+    session: Session,
+    *,
+    business_id: int,
+    exclude_id: int,
+    words: str | None,
+    digits: str | None,
+    limit: int,
+) -> list[int]:
+    """Other contacts whose name/email match the words (prefix) or phone/channel ids the digits."""
+    matches = []
+    if words:
+        matches.append(contact_search_document().bool_op("@@")(sa.func.to_tsquery(_SIMPLE, words)))
+    if digits:
+        matches.append(_digits(Contact.phone).contains(digits))
+        matches.append(
+            Contact.id.in_(
+                select(ContactChannelIdentity.contact_id).where(
+                    ContactChannelIdentity.business_id == business_id,
+                    ContactChannelIdentity.external_user_id.contains(digits),
+                )
+            )
+        )
+    if not matches:
+        return []
+    return list(
+        session.exec(
+            select(Contact.id)
+            .where(Contact.business_id == business_id, Contact.id != exclude_id, sa.or_(*matches))
+            .order_by(Contact.last_seen_at.desc().nulls_last(), Contact.id.desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def duplicate_contact_ids(
+    session: Session,
+    *,
+    business_id: int,
+    contact_id: int,
+    email: str | None,
+    phones: list[str],
+    limit: int,
+) -> list[tuple[int, str]]:
+    """Other contacts with the same email or phone number (their phone, or a WhatsApp id):
+    (contact id, "email" | "phone"), most recently seen first."""
+    found: dict[int, str] = {}
+    if email:
+        for cid in session.exec(
+            select(Contact.id)
+            .where(
+                Contact.business_id == business_id,
+                Contact.id != contact_id,
+                sa.func.lower(Contact.email) == email.lower(),
+            )
+            .order_by(Contact.id.desc())
+            .limit(limit)
+        ).all():
+            found.setdefault(cid, "email")
+    if phones:
+        whatsapp_ids = (
+            select(ContactChannelIdentity.contact_id)
+            .join(
+                ChannelIntegration,
+                ChannelIntegration.id == ContactChannelIdentity.channel_integration_id,
+            )
+            .where(
+                ContactChannelIdentity.business_id == business_id,
+                ChannelIntegration.kind == "whatsapp",
+                _digits(ContactChannelIdentity.external_user_id).in_(phones),
+            )
+        )
+        for cid in session.exec(
+            select(Contact.id)
+            .where(
+                Contact.business_id == business_id,
+                Contact.id != contact_id,
+                sa.or_(_digits(Contact.phone).in_(phones), Contact.id.in_(whatsapp_ids)),
+            )
+            .order_by(Contact.id.desc())
+            .limit(limit)
+        ).all():
+            found.setdefault(cid, "phone")
+    return list(found.items())[:limit]
+
+
+def whatsapp_numbers(session: Session, *, business_id: int, contact_id: int) -> list[str]:
+    """The contact's WhatsApp ids (phone numbers, digits only)."""
+    return list(
+        session.exec(
+            select(_digits(ContactChannelIdentity.external_user_id))
+            .join(
+                ChannelIntegration,
+                ChannelIntegration.id == ContactChannelIdentity.channel_integration_id,
+            )
+            .where(
+                ContactChannelIdentity.business_id == business_id,
+                ContactChannelIdentity.contact_id == contact_id,
+                ChannelIntegration.kind == "whatsapp",
+            )
+        ).all()
+    )
+
+
+def contact_summaries(
+    session: Session, *, business_id: int, contact_ids: list[int]
+) -> dict[int, dict[str, Any]]:
+    """Name, email, phone, channel kinds and conversation count of each contact."""
+    if not contact_ids:
+        return {}
+    kinds = (
+        select(sa.func.array_agg(sa.distinct(ChannelIntegration.kind)))
+        .select_from(ContactChannelIdentity)
+        .join(
+            ChannelIntegration,
+            ChannelIntegration.id == ContactChannelIdentity.channel_integration_id,
+        )
+        .where(
+            ContactChannelIdentity.business_id == business_id,
+            ContactChannelIdentity.contact_id == Contact.id,
+        )
+        .scalar_subquery()
+    )
+    conversations = (
+        select(sa.func.count(Conversation.id))
+        .where(Conversation.business_id == business_id, Conversation.contact_id == Contact.id)
+        .scalar_subquery()
+    )
+    found = session.exec(
+        select(Contact, kinds, conversations).where(
+            Contact.business_id == business_id, Contact.id.in_(contact_ids)
+        )
+    ).all()
+    return {
+        contact.id: {"contact": contact, "kinds": sorted(k or []), "conversations": n or 0}
+        for contact, k, n in found
+    }
+
+
+def move_contact_rows(
+    session: Session, *, business_id: int, from_id: int, to_id: int
+) -> dict[str, int]:
+    """Point the identities, conversations, leads and orders of one contact at another."""
+    from backend.models.commerce import Order  # the commerce domain's table; only re-pointed
+
+    moved = {}
+    for name, model in (
+        ("identities", ContactChannelIdentity),
+        ("conversations", Conversation),
+        ("leads", Lead),
+        ("orders", Order),
+    ):
+        result = session.execute(
+            sa.update(model)
+            .where(model.business_id == business_id, model.contact_id == from_id)
+            .values(contact_id=to_id)
+            .execution_options(synchronize_session=False)
+        )
+        moved[name] = result.rowcount or 0
+    return moved
+
+
+def delete_contact(session: Session, *, business_id: int, contact_id: int) -> None:
+    """Remove a contact of the business (after its rows moved elsewhere)."""
+    session.execute(
+        sa.delete(Contact).where(Contact.business_id == business_id, Contact.id == contact_id)
+    )
+
+
+def reactions_on(
+    session: Session, *, business_id: int, conversation_id: int, message_ids: list[int]
+) -> dict[int, str]:
+    """The customer's current reaction on each of these messages ("" once taken back)."""
+    if not message_ids:
+        return {}
+    target = Message.attachments[0]["message_id"].astext
+    found = session.exec(
+        select(target, Message.text, Message.attachments)
+        .where(
+            Message.business_id == business_id,
+            Message.conversation_id == conversation_id,
+            Message.content_type == "reaction",
+            Message.direction == "inbound",
+            target.in_([str(i) for i in message_ids]),
+        )
+        .order_by(Message.id)
+    ).all()
+    latest: dict[int, str] = {}
+    for message_id, _text, attachments in found:
+        latest[int(message_id)] = str((attachments or [{}])[0].get("emoji") or "")
+    return latest

@@ -5,21 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from backend.channels.service import ReplyWindow
 from backend.handoff.schemas import AgentView, NotFound
 
 __all__ = [
+    "AttachmentView",
     "BoardView",
     "CannedResponseView",
     "ChannelIdentityView",
     "ContactCard",
+    "ContactMatch",
     "InboxCounts",
     "InboxError",
     "InboxPage",
     "InboxRow",
     "LeadSummary",
+    "MergeResult",
     "MessageView",
     "NotFound",
     "PastConversation",
+    "ReplyWindow",
     "SourceChunkView",
     "ThreadView",
     "TranslationView",
@@ -101,6 +106,27 @@ class SourceChunkView:
 
 
 @dataclass(frozen=True)
+class AttachmentView:
+    """What a message carries besides its text: a file, a place or a shared contact."""
+
+    index: int  # its position in the message's attachments (the media URL's last part)
+    kind: str  # image | audio | video | document | location | contact
+    # stored (url is ours) | link (url is the sender's public link) | pending (being
+    # downloaded) | failed (error says why) | none (a location or contact: nothing to fetch)
+    status: str
+    url: str | None = None  # /api/media/<message id>/<index> for a stored file
+    filename: str | None = None
+    mime_type: str | None = None
+    size: int | None = None  # bytes
+    error: str | None = None
+    title: str | None = None  # a place's name and address, a contact's name
+    detail: str | None = None  # a contact's phone numbers
+    map_url: str | None = None  # a location on OpenStreetMap
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True)
 class MessageView:
     """One message of a thread."""
 
@@ -120,6 +146,9 @@ class MessageView:
     language: str | None
     ai_confidence: float | None
     sources: list[SourceChunkView] = field(default_factory=list)
+    attachments: list[AttachmentView] = field(default_factory=list)
+    # The customer's reaction to this message (an emoji; "" when none), on every channel.
+    reaction: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,6 +183,45 @@ class PastConversation:
 
 
 @dataclass(frozen=True)
+class ContactMatch:
+    """Another contact of the business an agent may merge with the one they are looking at."""
+
+    id: int
+    name: str  # display name (same fallback as InboxRow.contact_name)
+    email: str | None
+    phone: str | None
+    channel_kinds: list[str]  # the channels they wrote on, e.g. ["telegram", "whatsapp"]
+    conversations: int
+    # Why BizBot suggests it: "phone" | "email" (the same on both), None for a search result.
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What merging moved onto the surviving contact."""
+
+    contact_id: int  # the surviving contact
+    removed_contact_id: int
+    removed_name: str
+    identities: int
+    conversations: int
+    leads: int
+    orders: int
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """One of the contact's orders, newest first on the card."""
+
+    id: int
+    number: int
+    status: str
+    total_cents: int
+    currency: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class ContactCard:
     """Who the customer is, across channels, with their lead and history."""
 
@@ -165,6 +233,9 @@ class ContactCard:
     identities: list[ChannelIdentityView]
     lead: LeadSummary | None
     past_conversations: list[PastConversation]
+    # Other contacts with the same phone number or email: likely the same person elsewhere.
+    duplicates: list[ContactMatch] = field(default_factory=list)
+    orders: list[OrderSummary] = field(default_factory=list)  # newest first, at most five
 
 
 @dataclass(frozen=True)
@@ -177,6 +248,9 @@ class ThreadView:
     # Older messages exist: ask again with before_id=messages[0].id.
     has_older: bool
     can_reply: bool  # the actor's role may reply, note, label, assign
+    # Whether free text can reach the customer now (WhatsApp's and Meta's 24-hour windows),
+    # with the sentence the composer shows when it cannot or closes within the hour.
+    window: ReplyWindow = field(default_factory=lambda: ReplyWindow(open=True))
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
+import mimetypes
 import re
 from datetime import datetime
+from pathlib import PurePath
+from typing import Any
 
 from sqlmodel import Session
 
@@ -22,30 +26,39 @@ from backend import events
 from backend.ai import llm, usage
 from backend.ai import service as ai_service
 from backend.auth.permissions import Actor, Permission
+from backend.channels import media
+from backend.channels.base import MediaError, MediaFile
+from backend.channels.service import ReplyWindow, reply_window
 from backend.conversations import service as conversations
 from backend.core.redis import get_redis
 from backend.handoff import service as handoff
 from backend.inbox import repository as repo
 from backend.inbox.schemas import (
+    AttachmentView,
     BoardView,
     CannedResponseView,
     ChannelIdentityView,
     ContactCard,
+    ContactMatch,
     InboxCounts,
     InboxError,
     InboxPage,
     InboxRow,
     LeadSummary,
+    MergeResult,
     MessageView,
     NotFound,
+    OrderSummary,
     PastConversation,
     SourceChunkView,
     ThreadView,
     TranslationView,
 )
 from backend.models.base import utcnow
+from backend.models.contacts import Contact
 from backend.models.conversations import Conversation, ConversationStatus, Message
 from backend.models.inbox import CannedResponse
+from backend.security import service as audit
 
 __all__ = [
     "InboxError",
@@ -56,14 +69,17 @@ __all__ = [
     "counts",
     "create_canned",
     "delete_canned",
+    "find_contacts",
     "get_rows",
     "get_thread",
     "list_canned",
     "list_conversations",
     "list_labels",
     "mark_read",
+    "merge_contacts",
     "remove_label",
     "reply",
+    "send_file",
     "suggest_canned",
     "translate_draft",
     "translate_message",
@@ -82,6 +98,9 @@ MAX_LABEL_CHARS = 40
 MAX_CANNED_CHARS = 4096
 PREVIEW_CHARS = 120
 EXCERPT_CHARS = 300
+# Telegram's caption limit (1,024) is the strictest of the channels.
+MAX_CAPTION_CHARS = 1024
+MAX_FILENAME_CHARS = 200
 BOARD_LIMIT = 500
 TRANSLATION_TTL = 7 * 24 * 3600
 STATUSES = tuple(s.value for s in ConversationStatus)
@@ -378,6 +397,72 @@ def _sender_name(message: Message, agent_name: str | None, contact_name: str) ->
     return "System"
 
 
+# Attachment types that carry a file, and how the thread shows them.
+_FILE_KINDS = {"image": "image", "sticker": "image", "audio": "audio", "video": "video",
+               "document": "document", "file": "document"}  # fmt: skip
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _file_view(message_id: int, index: int, kind: str, raw: dict) -> AttachmentView:
+    status, url = str(raw.get("status") or ""), None
+    link = str(raw.get("url") or "")
+    if status == "stored" and raw.get("path"):
+        url = f"/api/media/{message_id}/{index}"
+    elif status == "link" and link.startswith(("https://", "http://")):
+        url = link
+    elif status != "failed":
+        status = "pending"  # the download job has not fetched it yet
+    size = raw.get("size")
+    return AttachmentView(
+        index=index, kind=kind, status=status, url=url,
+        filename=str(raw["filename"]) if raw.get("filename") else None,
+        mime_type=str(raw["mime_type"]) if raw.get("mime_type") else None,
+        size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+        error=str(raw["error"]) if status == "failed" and raw.get("error") else None,
+    )  # fmt: skip
+
+
+def _attachment_views(message: Message) -> list[AttachmentView]:
+    """The files, places and contacts a message carries (quick replies, reactions: not shown)."""
+    views = []
+    for index, raw in enumerate(message.attachments or []):
+        if not isinstance(raw, dict):
+            continue
+        kind = str(raw.get("type") or "")
+        if kind in _FILE_KINDS:
+            views.append(_file_view(message.id, index, _FILE_KINDS[kind], raw))
+        elif kind == "location":
+            lat, lon = _number(raw.get("latitude")), _number(raw.get("longitude"))
+            place = ", ".join(str(p) for p in (raw.get("name"), raw.get("address")) if p)
+            known = lat is not None and lon is not None
+            views.append(
+                AttachmentView(
+                    index=index, kind="location", status="none", title=place or None,
+                    latitude=lat, longitude=lon,
+                    map_url=(
+                        f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=16/{lat}/{lon}"
+                        if known else None
+                    ),
+                )
+            )  # fmt: skip
+        elif kind == "contact":
+            phones = [str(p) for p in raw.get("phones") or [] if p]
+            views.append(
+                AttachmentView(
+                    index=index, kind="contact", status="none",
+                    title=str(raw.get("name") or "Contact"), detail=", ".join(phones) or None,
+                )
+            )  # fmt: skip
+    return views
+
+
 def _message_views(
     session: Session, business_id: int, found: list[tuple[Message, str | None]], contact_name: str
 ) -> list[MessageView]:
@@ -390,6 +475,14 @@ def _message_views(
         }
     )
     known = repo.chunks(session, business_id=business_id, chunk_ids=chunk_ids)
+    reactions = (
+        repo.reactions_on(
+            session, business_id=business_id, conversation_id=found[0][0].conversation_id,
+            message_ids=[m.id for m, _ in found if m.content_type != "reaction"],
+        )
+        if found
+        else {}
+    )  # fmt: skip
     views = []
     for message, agent_name in found:
         sources = []
@@ -438,6 +531,8 @@ def _message_views(
                 language=message.language,
                 ai_confidence=message.ai_confidence,
                 sources=sources,
+                attachments=_attachment_views(message),
+                reaction=reactions.get(message.id, ""),
             )
         )
     return views
@@ -487,7 +582,17 @@ def _contact_card(
         if lead
         else None,
         past_conversations=past,
-    )
+        duplicates=_duplicates(session, business_id, contact) if contact else [],
+        orders=[
+            OrderSummary(
+                id=o.id, number=o.number, status=o.status, total_cents=o.total_cents,
+                currency=o.currency, created_at=o.created_at,
+            )
+            for o in repo.recent_orders(
+                session, business_id=business_id, contact_id=conversation.contact_id
+            )
+        ],
+    )  # fmt: skip
 
 
 def get_thread(
@@ -522,7 +627,15 @@ def get_thread(
         messages=_message_views(session, actor.business_id, found, header.contact_name),
         has_older=has_older,
         can_reply=actor.can(Permission.CONVERSATIONS_REPLY),
+        window=_window(conversation, header, now),
     )
+
+
+def _window(conversation: Conversation, row: InboxRow, now: datetime) -> ReplyWindow:
+    return reply_window(
+        kind=row.channel_kind, last_customer_message_at=conversation.last_customer_message_at,
+        now=now,
+    )  # fmt: skip
 
 
 def mark_read(session: Session, *, actor: Actor, conversation_id: int) -> None:
@@ -564,6 +677,51 @@ def _one_message(session: Session, business_id: int, message: Message, contact: 
     return _message_views(session, business_id, [(message, name)], contact)[0]
 
 
+def _writable(
+    session: Session, actor: Actor, conversation_id: int, now: datetime
+) -> tuple[Conversation, InboxRow]:
+    """The conversation, locked, if something sent now can reach the customer; else InboxError."""
+    conversation = _conversation(session, actor, conversation_id, for_update=True)
+    if conversation.status == "resolved":
+        raise InboxError("This conversation is resolved; reopen it to reply.", field="conversation")
+    if conversation.channel_integration_id is None:
+        raise InboxError(
+            "This conversation's channel was disconnected, so a reply cannot "
+            "reach the customer; reconnect the channel first.",
+            field="conversation",
+        )
+    [row] = _rows(session, business_id=actor.business_id, ids=[conversation.id], now=now)
+    window = _window(conversation, row, now)
+    if not window.open:
+        # Refused here, before anything is stored, rather than failing later in the send job.
+        raise InboxError(
+            window.notice or "The channel does not take a reply now.", field="conversation"
+        )
+    return conversation, row
+
+
+def _claim(session: Session, actor: Actor, conversation: Conversation, now: datetime) -> bool:
+    """Replying takes the conversation (human, assigned to the actor if free) and reads it."""
+    changed = handoff.claim_for_reply(
+        session, conversation=conversation, user_id=actor.user_id, now=now
+    )
+    if conversation.unread_count:
+        conversation.unread_count, changed = 0, True
+    return changed
+
+
+def _announce_claim(session: Session, conversation: Conversation) -> None:
+    events.publish(
+        session,
+        "conversation.updated",
+        business_id=conversation.business_id,
+        conversation_id=conversation.id,
+        status=conversation.status,
+        assignee_user_id=conversation.assignee_user_id,
+        unread_count=conversation.unread_count,
+    )
+
+
 def reply(
     session: Session,
     *,
@@ -575,25 +733,14 @@ def reply(
     """Send the actor's reply to the customer through the conversation's channel (Outbox).
 
     Replying takes the conversation: the AI stops, it becomes `human`, and it is assigned to
-    the actor if nobody had it. Its delivery status moves as the channel reports.
+    the actor if nobody had it. Its delivery status moves as the channel reports. Outside the
+    channel's reply window (WhatsApp's 24 hours) it is refused with the window's notice.
     """
     actor.require(Permission.CONVERSATIONS_REPLY)
     text = _text(text, field="text", limit=MAX_REPLY_CHARS)
     now = now or utcnow()
-    conversation = _conversation(session, actor, conversation_id, for_update=True)
-    if conversation.status == "resolved":
-        raise InboxError("This conversation is resolved; reopen it to reply.", field="conversation")
-    if conversation.channel_integration_id is None:
-        raise InboxError(
-            "This conversation's channel was disconnected, so a reply cannot "
-            "reach the customer; reconnect the channel first.",
-            field="conversation",
-        )
-    changed = handoff.claim_for_reply(
-        session, conversation=conversation, user_id=actor.user_id, now=now
-    )
-    if conversation.unread_count:
-        conversation.unread_count, changed = 0, True
+    conversation, row = _writable(session, actor, conversation_id, now)
+    changed = _claim(session, actor, conversation, now)
     message = conversations.add_outbound(
         session,
         conversation=conversation,
@@ -603,16 +750,78 @@ def reply(
         language=conversation.language,
     )
     if changed:
-        events.publish(
-            session,
-            "conversation.updated",
-            business_id=actor.business_id,
-            conversation_id=conversation.id,
-            status=conversation.status,
-            assignee_user_id=conversation.assignee_user_id,
-            unread_count=conversation.unread_count,
+        _announce_claim(session, conversation)
+    return _one_message(session, actor.business_id, message, row.contact_name)
+
+
+def file_kind(mime_type: str) -> str:
+    """How a file of this MIME type is sent: image, audio, video or document."""
+    top = mime_type.split("/", 1)[0]
+    return top if top in ("image", "audio", "video") else "document"
+
+
+def _accepted_types() -> str:
+    return ", ".join(media.allowed_types())
+
+
+def send_file(
+    session: Session,
+    *,
+    actor: Actor,
+    conversation_id: int,
+    filename: str,
+    content: bytes,
+    mime_type: str | None = None,
+    caption: str = "",
+    now: datetime | None = None,
+) -> MessageView:
+    """Send a file the actor uploaded to the customer through the conversation's channel.
+
+    Checked against MEDIA_MAX_MB and MEDIA_ALLOWED_TYPES (InboxError on field "file"), then
+    stored and queued like a reply (conversations.add_outbound_file); it takes the
+    conversation as a reply does, and the reply window applies.
+    """
+    actor.require(Permission.CONVERSATIONS_REPLY)
+    name = PurePath(str(filename or "").replace("\\", "/")).name.strip()[:MAX_FILENAME_CHARS]
+    name = name or "file"
+    caption = (caption or "").strip()
+    if len(caption) > MAX_CAPTION_CHARS:
+        raise InboxError(
+            f"Keep a file's caption under {MAX_CAPTION_CHARS:,} characters ({len(caption):,} "
+            "now); send the rest as a separate message.",
+            field="text",
         )
-    [row] = _rows(session, business_id=actor.business_id, ids=[conversation.id], now=now)
+    if not content:
+        raise InboxError(f"“{name}” is empty; choose the file again.", field="file")
+    limit = media.max_bytes()
+    if len(content) > limit:
+        raise InboxError(
+            f"“{name}” is {len(content) / 1_000_000:.1f} MB, over the {limit / 1_000_000:g} MB "
+            "limit for attachments; send a smaller file or a link to it.",
+            field="file",
+        )
+    mime = (mime_type or "").split(";")[0].strip().lower()
+    if not mime or mime == "application/octet-stream":
+        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if not media.is_allowed(mime):
+        raise InboxError(
+            f"“{name}” is a file of type {mime}, which BizBot does not send; accepted types: "
+            f"{_accepted_types()} (MEDIA_ALLOWED_TYPES).",
+            field="file",
+        )
+    now = now or utcnow()
+    conversation, row = _writable(session, actor, conversation_id, now)
+    changed = _claim(session, actor, conversation, now)
+    try:
+        message = conversations.add_outbound_file(
+            session, conversation=conversation, kind=file_kind(mime),
+            file=MediaFile(content, mime, name), caption=caption, sender_type="agent",
+            sender_user_id=actor.user_id,
+        )  # fmt: skip
+    except MediaError as exc:  # the limits checked above, or the disk refused the file
+        raise InboxError(f"“{name}” could not be stored: {exc}.", field="file") from exc
+    if changed:
+        _announce_claim(session, conversation)
     return _one_message(session, actor.business_id, message, row.contact_name)
 
 
@@ -954,3 +1163,130 @@ def translate_draft(
         )
     target = _target(target_language, conversation.language, "target_language")
     return _translate(session, actor.business_id, text, target)
+
+
+# --- contacts: the same person on several channels ------------------------------------------
+
+MAX_DUPLICATES = 5
+MAX_CONTACT_MATCHES = 10
+# Shorter numbers (extensions, short codes) are too likely to be shared by different people.
+MIN_PHONE_DIGITS = 7
+
+
+def _contact_name(contact: Contact) -> str:
+    return contact.name or contact.email or contact.phone or f"Contact #{contact.id}"
+
+
+def _matches(
+    session: Session, business_id: int, found: list[tuple[int, str | None]]
+) -> list[ContactMatch]:
+    summaries = repo.contact_summaries(
+        session, business_id=business_id, contact_ids=[cid for cid, _ in found]
+    )
+    matches = []
+    for cid, reason in found:
+        if cid not in summaries:
+            continue
+        contact = summaries[cid]["contact"]
+        matches.append(
+            ContactMatch(
+                id=cid, name=_contact_name(contact), email=contact.email, phone=contact.phone,
+                channel_kinds=summaries[cid]["kinds"],
+                conversations=summaries[cid]["conversations"], reason=reason,
+            )
+        )  # fmt: skip
+    return matches
+
+
+def _phone_digits(value: str | None) -> str | None:
+    digits = re.sub(r"\D", "", value or "")
+    return digits if len(digits) >= MIN_PHONE_DIGITS else None
+
+
+def _duplicates(session: Session, business_id: int, contact: Contact) -> list[ContactMatch]:
+    """Other contacts with the same email, phone number or WhatsApp number."""
+    phones = {
+        d
+        for d in [
+            _phone_digits(contact.phone),
+            *(
+                _phone_digits(n)
+                for n in repo.whatsapp_numbers(
+                    session, business_id=business_id, contact_id=contact.id
+                )
+            ),
+        ]
+        if d
+    }
+    if not (contact.email or phones):
+        return []
+    found = repo.duplicate_contact_ids(
+        session, business_id=business_id, contact_id=contact.id, email=contact.email,
+        phones=sorted(phones), limit=MAX_DUPLICATES,
+    )  # fmt: skip
+    return _matches(session, business_id, list(found))
+
+
+def find_contacts(
+    session: Session, *, actor: Actor, contact_id: int, search: str
+) -> list[ContactMatch]:
+    """Other contacts of the business to merge with `contact_id`: by name, email or phone
+    (words match as prefixes; 4+ digits match phone numbers and channel ids)."""
+    actor.require(Permission.CONVERSATIONS_REPLY)
+    words, digits = _search_terms((search or "").strip())
+    if not (words or digits):
+        return []
+    ids = repo.matching_contact_ids(
+        session, business_id=actor.business_id, exclude_id=int(contact_id), words=words,
+        digits=digits, limit=MAX_CONTACT_MATCHES,
+    )  # fmt: skip
+    return _matches(session, actor.business_id, [(cid, None) for cid in ids])
+
+
+def merge_contacts(
+    session: Session, *, actor: Actor, contact_id: int, other_contact_id: int
+) -> MergeResult:
+    """Merge `other_contact_id` into `contact_id`: its channel identities, conversations, leads
+    and orders move over, blank details are filled from it, and it is removed (audited)."""
+    actor.require(Permission.CONVERSATIONS_REPLY)
+    keep_id, other_id = int(contact_id), int(other_contact_id)
+    if keep_id == other_id:
+        raise InboxError("Choose a different contact to merge with.", field="merge")
+    locked = repo.contacts_for_update(
+        session, business_id=actor.business_id, contact_ids=[keep_id, other_id]
+    )
+    missing = next((cid for cid in (keep_id, other_id) if cid not in locked), None)
+    if missing is not None:
+        raise NotFound(f"Contact {missing} was not found in this business.")
+    keep, other = locked[keep_id], locked[other_id]
+    for name in ("name", "email", "phone", "language", "avatar_url"):
+        if not getattr(keep, name) and getattr(other, name):
+            setattr(keep, name, getattr(other, name))
+    keep.attributes = {**(other.attributes or {}), **(keep.attributes or {})}
+    # Opted out on either channel means opted out: never message someone who said stop.
+    opted = [t for t in (keep.opted_out_at, other.opted_out_at) if t]
+    keep.opted_out_at = min(opted) if opted else None
+    seen = [t for t in (keep.last_seen_at, other.last_seen_at) if t]
+    keep.last_seen_at = max(seen) if seen else None
+    removed_name = _contact_name(other)
+    moved = repo.move_contact_rows(
+        session, business_id=actor.business_id, from_id=other_id, to_id=keep_id
+    )
+    session.add(keep)
+    session.flush()
+    repo.delete_contact(session, business_id=actor.business_id, contact_id=other_id)
+    session.expire_all()  # rows re-pointed in SQL: let later reads see them
+    audit.record(
+        session, business_id=actor.business_id, action="contact.merged",
+        actor_user_id=actor.user_id, target_type="contact", target_id=keep_id,
+        details={"merged_contact_id": other_id, "merged_name": removed_name, **moved},
+    )  # fmt: skip
+    events.publish(
+        session, "contact.merged", business_id=actor.business_id, contact_id=keep_id,
+        merged_contact_id=other_id,
+    )  # fmt: skip
+    return MergeResult(
+        contact_id=keep_id, removed_contact_id=other_id, removed_name=removed_name,
+        identities=moved["identities"], conversations=moved["conversations"],
+        leads=moved["leads"], orders=moved["orders"],
+    )  # fmt: skip

@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session
 
 from backend.auth.permissions import Actor, Permission
+from backend.billing import service as billing
 from backend.channels import service as channels
 from backend.channels import widget
 from backend.channels.base import ChannelConfig, ConnectionInfo
@@ -545,6 +546,8 @@ def save_channel(
     integration = repo.get_channel(session, business_id=actor.business_id, kind=kind)
     keep = _credentials(integration) if integration is not None else {}
     credentials = clean_channel_values(kind, values, keep=keep)
+    if integration is None or not integration.is_enabled:  # one more channel in use
+        _check_channel_limit(session, actor.business_id)
     if integration is None:
         integration = channels.create_integration(
             session, business_id=actor.business_id, kind=kind, name=CHANNEL_LABELS[kind]
@@ -631,6 +634,14 @@ def disconnect_channel(session: Session, *, actor: Actor, kind: str) -> ChannelS
     return _channel_view(kind, integration)
 
 
+def _check_channel_limit(session: Session, business_id: int) -> None:
+    """Refuse another channel beyond the plan's (the website widget is always included)."""
+    try:
+        billing.check_limit(session, business_id=business_id, what="channels")
+    except billing.PlanLimitReached as reached:
+        raise ChannelSetupError(str(reached), field="form") from None
+
+
 def add_channel(
     session: Session, *, business_id: int, kind: str, config: Mapping[str, Any],
     name: str | None = None,
@@ -639,6 +650,7 @@ def add_channel(
     if repo.get_business(session, business_id=business_id) is None:
         raise ChannelSetupError(f"There is no business {business_id}.", field="business")
     credentials = clean_channel_values(kind, config)
+    _check_channel_limit(session, business_id)
     integration = channels.create_integration(
         session, business_id=business_id, kind=kind, name=name or CHANNEL_LABELS[kind],
         credentials=credentials,

@@ -8,17 +8,29 @@ EMBEDDING_THREADS (CPU threads of the bundled model per process).
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import threading
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
 
 from backend.core.config import settings
+from backend.core.redis import get_redis
 from backend.models.knowledge import EMBEDDING_DIMENSIONS
 
+log = logging.getLogger(__name__)
+
 DEFAULT_REMOTE_MODEL = "text-embedding-3-small"
+# Query vectors kept per process, and for how long Redis keeps them for every worker.
+QUERY_CACHE_SIZE = 4096
+QUERY_CACHE_TTL = 7 * 24 * 3600
+QUERY_CACHE_PREFIX = "bizbot:query-vector:"
 # Texts per request to a remote endpoint (OpenAI accepts up to 2048 inputs per request).
 REMOTE_BATCH = 64
 
@@ -40,6 +52,94 @@ class Embedder(Protocol):
 def _normalised(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms == 0, 1.0, norms)
+
+
+def normalise_query(text: str) -> str:
+    """The form a query is embedded and cached in: NFC, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+class QueryVectorCache:
+    """Query vectors by (model, normalised text): this process's LRU, then Redis for all.
+
+    Customers ask the same questions again and again, and the human-request check embeds the
+    same message that retrieval does: each is embedded once per model, not once per call. The
+    Redis layer lets every worker share what one computed; when Redis fails, it is skipped.
+    """
+
+    def __init__(self, *, size: int = QUERY_CACHE_SIZE, ttl_seconds: int = QUERY_CACHE_TTL) -> None:
+        self.size = size
+        self.ttl_seconds = ttl_seconds
+        self._local: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(model: str, text: str) -> str:
+        digest = hashlib.sha256(f"{model}\x00{text}".encode()).hexdigest()
+        return f"{QUERY_CACHE_PREFIX}{digest}"
+
+    def _remember(self, key: str, vector: np.ndarray) -> np.ndarray:
+        vector.setflags(write=False)  # shared between callers: nobody may change it
+        with self._lock:
+            self._local[key] = vector
+            self._local.move_to_end(key)
+            while len(self._local) > self.size:
+                self._local.popitem(last=False)
+        return vector
+
+    def _shared_get(self, keys: list[str]) -> list[bytes | None]:
+        try:
+            return list(get_redis().mget(keys))
+        except Exception:  # a cache: without Redis, embed
+            log.warning("query vector cache: Redis unavailable, embedding instead", exc_info=True)
+            return [None] * len(keys)
+
+    def _shared_set(self, items: dict[str, np.ndarray]) -> None:
+        try:
+            pipe = get_redis().pipeline(transaction=False)
+            for key, vector in items.items():
+                pipe.set(key, vector.astype("<f4").tobytes(), ex=self.ttl_seconds)
+            pipe.execute()
+        except Exception:
+            log.warning("query vector cache: could not share vectors in Redis", exc_info=True)
+
+    def vectors(
+        self, model: str, texts: list[str], embed: Callable[[list[str]], np.ndarray]
+    ) -> np.ndarray:
+        """The vectors of `texts` (normalised), embedding with `embed` only what no cache has."""
+        if not texts:
+            return embed([])
+        normalised = [normalise_query(text) for text in texts]
+        keys = [self._key(model, text) for text in normalised]
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for key in keys:
+                if key in self._local:
+                    self._local.move_to_end(key)
+                    found[key] = self._local[key]
+        missing = [key for key in dict.fromkeys(keys) if key not in found]
+        if missing:
+            for key, raw in zip(missing, self._shared_get(missing), strict=True):
+                if raw is not None and len(raw) == EMBEDDING_DIMENSIONS * 4:
+                    found[key] = self._remember(key, np.frombuffer(raw, dtype="<f4").copy())
+        to_embed = {key: text for key, text in zip(keys, normalised, strict=True)
+                    if key not in found}  # fmt: skip
+        if to_embed:
+            computed = embed(list(to_embed.values()))
+            fresh = {key: np.asarray(computed[i], dtype=np.float32)
+                     for i, key in enumerate(to_embed)}  # fmt: skip
+            for key, vector in fresh.items():
+                found[key] = self._remember(key, vector)
+            self._shared_set(fresh)
+        return np.stack([found[key] for key in keys])
+
+    def clear(self) -> None:
+        """Forget this process's vectors (Redis keeps its copies until they expire)."""
+        with self._lock:
+            self._local.clear()
+
+
+QUERY_CACHE = QueryVectorCache()
 
 
 class LocalE5Embedder:
@@ -75,16 +175,10 @@ class LocalE5Embedder:
         return np.atleast_2d(np.asarray(vectors, dtype=np.float32))
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        """Embed search queries (e5 "query: " side); a message's repeat lookups hit a cache."""
-        if len(texts) == 1:
-            return self._cached_query(texts[0])[None, :]
-        return self._encode(texts, is_query=True)
-
-    @lru_cache(maxsize=512)  # noqa: B019 (one embedder per process, kept for its lifetime)
-    def _cached_query(self, text: str) -> np.ndarray:
-        vector = self._encode([text], is_query=True)[0]
-        vector.setflags(write=False)  # Shared between callers: nobody may change it.
-        return vector
+        """Embed search queries (e5 "query: " side); repeated questions come from the cache."""
+        return QUERY_CACHE.vectors(
+            self.name, texts, lambda missing: self._encode(missing, is_query=True)
+        )
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """Embed documents (e5 "passage: " side)."""
@@ -154,8 +248,12 @@ class RemoteEmbedder:
         return _normalised(vectors)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        """Embed search queries."""
-        return self._encode([self.query_prefix + text for text in texts])
+        """Embed search queries; repeated questions come from the cache."""
+        return QUERY_CACHE.vectors(
+            f"{self.name}@{self.base_url}|{self.query_prefix}",
+            texts,
+            lambda missing: self._encode([self.query_prefix + text for text in missing]),
+        )
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """Embed documents."""

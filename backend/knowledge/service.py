@@ -399,7 +399,20 @@ def add_file(session: Session, *, actor: Actor, filename: str, data: bytes) -> l
 
 def delete_source(session: Session, *, actor: Actor, source_id: int) -> None:
     """Delete a source and its chunks (an uploaded file's bytes go once no source uses them)."""
-    source = _get(session, actor=actor, source_id=source_id)
+    _delete(session, _get(session, actor=actor, source_id=source_id))
+
+
+def remove_by_external_id(session: Session, *, business_id: int, external_id: str) -> bool:
+    """Delete the source another part of BizBot keeps in step by its id (e.g. a product's
+    FAQ, `product-7`), when that thing goes; False when there was none."""
+    source = repo.find_by_external_id(session, business_id=business_id, external_id=external_id)
+    if source is None:
+        return False
+    _delete(session, source)
+    return True
+
+
+def _delete(session: Session, source: KnowledgeSource) -> None:
     if source.kind == KnowledgeSourceKind.FILE and source.content_hash:
         enqueue_after_commit(
             session,

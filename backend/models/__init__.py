@@ -1,8 +1,9 @@
 """Every table of BizBot; importing this package registers the whole metadata."""
 
-from backend.models.ads import AdAsset, AdAssetKind, AdAssetStatus, AdPlatform
+from backend.models.ads import AdAsset, AdAssetKind, AdAssetStatus, AdConversation, AdPlatform
 from backend.models.ai import AIRule, AIUsage
 from backend.models.base import Table
+from backend.models.billing import BillingWebhookEvent, Subscription, SubscriptionStatus
 from backend.models.channels import (
     ChannelIntegration,
     ChannelKind,
@@ -47,6 +48,12 @@ from backend.models.notifications import (
     NotificationPreference,
 )
 from backend.models.onboarding import OnboardingProgress
+from backend.models.outgoing import (
+    OutgoingAttempt,
+    OutgoingDelivery,
+    OutgoingDeliveryStatus,
+    WebhookEndpoint,
+)
 from backend.models.payments import (
     Payment,
     PaymentLink,
@@ -56,21 +63,34 @@ from backend.models.payments import (
     PaymentStatus,
     PaymentWebhookEvent,
 )
+from backend.models.privacy import RetentionPolicy
 from backend.models.security import APIKey, AuditLog, IPAllowlistEntry
 from backend.models.templates import MessageTemplate, TemplateCategory, TemplateStatus
-from backend.models.tenants import Business, Membership, Role, TwoFactor, User, UserSession
+from backend.models.tenants import (
+    AccountToken,
+    Business,
+    Invitation,
+    Membership,
+    Role,
+    TwoFactor,
+    User,
+    UserSession,
+)
 
 __all__ = [
     "AIRule",
     "AIUsage",
     "APIKey",
+    "AccountToken",
     "AdAsset",
     "AdAssetKind",
     "AdAssetStatus",
+    "AdConversation",
     "AdPlatform",
     "Assignment",
     "AssignmentMethod",
     "AuditLog",
+    "BillingWebhookEvent",
     "Business",
     "CannedResponse",
     "ChannelIntegration",
@@ -88,6 +108,7 @@ __all__ = [
     "InboundEvent",
     "InboundEventKind",
     "InboundEventStatus",
+    "Invitation",
     "KnowledgeChunk",
     "KnowledgeSource",
     "KnowledgeSourceKind",
@@ -109,6 +130,9 @@ __all__ = [
     "OrderStatus",
     "Outbox",
     "OutboxStatus",
+    "OutgoingAttempt",
+    "OutgoingDelivery",
+    "OutgoingDeliveryStatus",
     "Payment",
     "PaymentLink",
     "PaymentLinkStatus",
@@ -118,14 +142,18 @@ __all__ = [
     "PaymentWebhookEvent",
     "Product",
     "ProductKind",
+    "RetentionPolicy",
     "Role",
     "SLAMetric",
     "SLAPolicy",
     "SenderType",
+    "Subscription",
+    "SubscriptionStatus",
     "Table",
     "TemplateCategory",
     "TemplateStatus",
     "TwoFactor",
     "User",
     "UserSession",
+    "WebhookEndpoint",
 ]

@@ -204,3 +204,17 @@ class Outbox(Table, table=True):
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     external_id: str | None = Field(default=None, max_length=255)
     sent_at: datetime | None = tz_field()
+
+
+# The Overview analytics (backend/analytics) read a business's conversations and messages by
+# creation time; bench/analytics.py measures them at 1,000,000 messages.
+sa.Index(
+    "ix_conversation_business_created",
+    Conversation.__table__.c.business_id,
+    Conversation.__table__.c.created_at,
+)
+sa.Index(
+    "ix_message_business_created",
+    Message.__table__.c.business_id,
+    Message.__table__.c.created_at,
+)

@@ -24,6 +24,7 @@ class HandoffReason(StrEnum):
     MAX_TURNS = "max_turns"
     AI_ERROR = "ai_error"
     REOPENED = "reopened"
+    PLAN_LIMIT = "plan_limit"  # the plan's AI conversations this month are used up
 
 
 class HandoffRequester(StrEnum):

@@ -35,6 +35,7 @@ class Lead(Table, table=True):
 
     __table_args__ = (
         sa.Index("ix_lead_business_stage_position", "business_id", "stage", "position"),
+        sa.Index("ix_lead_business_follow_up", "business_id", "next_follow_up_at"),
     )
 
     business_id: int = business_fk()
@@ -57,5 +58,7 @@ class Lead(Table, table=True):
     )
     notes: str | None = Field(default=None, sa_type=sa.Text)
     next_follow_up_at: datetime | None = tz_field()
+    # The follow-up time a reminder was sent for: one reminder per follow-up time.
+    follow_up_reminded_for: datetime | None = tz_field()
     # Order within the stage's column on the board.
     position: int = Field(default=0)

@@ -20,6 +20,10 @@ class NotificationKind(StrEnum):
     SLA_BREACHED = "sla_breached"
     NEW_LEAD = "new_lead"
     PAYMENT_RECEIVED = "payment_received"
+    LEAD_FOLLOW_UP = "lead_follow_up"
+    WEBHOOK_DISABLED = "webhook_disabled"
+    BILLING = "billing"
+    TEMPLATE_STATUS = "template_status"
 
 
 class Notification(Table, table=True):

@@ -55,3 +55,42 @@ class MessageTemplate(Table, table=True):
     variables_examples: dict = json_field()
     external_id: str | None = Field(default=None, max_length=255)
     last_synced_at: datetime | None = tz_field()
+
+
+class BroadcastStatus(StrEnum):
+    """Where a broadcast is."""
+
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Broadcast(Table, table=True):
+    """One approved template sent to a segment of contacts (by label, lead stage, channel)."""
+
+    business_id: int = business_fk()
+    template_id: int = Field(foreign_key="messagetemplate.id", ondelete="CASCADE", index=True)
+    channel_integration_id: int = Field(foreign_key="channelintegration.id", ondelete="CASCADE")
+    name: str = Field(max_length=120)
+    segment: dict = json_field()
+    variables: list = json_field(default_factory=list)
+    status: str = enum_field(BroadcastStatus.SENDING)
+    created_by_user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    finished_at: datetime | None = tz_field()
+
+
+class BroadcastRecipient(Table, table=True):
+    """One contact of a broadcast and what happened to their message."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("broadcast_id", "contact_id", name="uq_broadcastrecipient_contact"),
+        sa.Index("ix_broadcastrecipient_broadcast_status", "broadcast_id", "status"),
+    )
+
+    business_id: int = business_fk()
+    broadcast_id: int = Field(foreign_key="broadcast.id", ondelete="CASCADE")
+    contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE")
+    message_id: int | None = Field(default=None, foreign_key="message.id", ondelete="SET NULL")
+    # queued → sent (its message then moves delivered/read/failed) | opted_out | failed
+    status: str = enum_field("queued")
+    error: str | None = Field(default=None, sa_type=sa.Text)

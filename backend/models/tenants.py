@@ -30,6 +30,8 @@ class Business(Table, table=True):
     currency: str = Field(default="USD", max_length=3)
     is_demo: bool = Field(default=False)
     settings: dict = json_field()
+    # Every member must sign in with a second factor (owners switch it on, Security page).
+    require_two_factor: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
 
 
 class User(Table, table=True):
@@ -83,3 +85,31 @@ class TwoFactor(Table, table=True):
     confirmed_at: datetime | None = tz_field()
     recovery_code_hashes: list = json_field(default_factory=list)
     last_used_step: int | None = Field(default=None)
+
+
+class AccountToken(Table, table=True):
+    """A single-use emailed link (password reset, email verification): only its hash is kept.
+
+    It belongs to the user; `business_id` is the business whose audit log records its use."""
+
+    business_id: int = business_fk()
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE", index=True)
+    purpose: str = Field(max_length=32)  # "password_reset" | "email_verification"
+    token_hash: str = Field(max_length=64, unique=True)
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
+    used_at: datetime | None = tz_field()
+
+
+class Invitation(Table, table=True):
+    """An emailed invitation to join a business with a role; accepted once, by link."""
+
+    business_id: int = business_fk()
+    email: str = Field(max_length=254)
+    role: str = enum_field(Role.AGENT)
+    token_hash: str = Field(max_length=64, unique=True)
+    invited_by_user_id: int | None = Field(
+        default=None, foreign_key="user.id", ondelete="SET NULL", index=True
+    )
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
+    accepted_at: datetime | None = tz_field()
+    revoked_at: datetime | None = tz_field()

@@ -76,6 +76,34 @@ KINDS: dict[str, KindInfo] = {
             True,
             False,
         ),
+        KindInfo(
+            NotificationKind.LEAD_FOLLOW_UP,
+            "Lead follow-up due",
+            "A lead you own is due for a follow-up.",
+            True,
+            True,
+        ),
+        KindInfo(
+            NotificationKind.WEBHOOK_DISABLED,
+            "Webhook endpoint disabled",
+            "An outgoing webhook endpoint kept failing and was switched off.",
+            True,
+            True,
+        ),
+        KindInfo(
+            NotificationKind.TEMPLATE_STATUS,
+            "Template status",
+            "Meta approved, rejected, paused or recategorised a WhatsApp template.",
+            True,
+            True,
+        ),
+        KindInfo(
+            NotificationKind.BILLING,
+            "Billing",
+            "A payment for BizBot failed, or the plan's conversation limit was reached.",
+            True,
+            True,
+        ),
     )
 }
 

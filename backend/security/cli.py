@@ -1,4 +1,5 @@
-"""`python -m backend.cli api-key …`: create, list and revoke API keys, as JSON lines."""
+"""`python -m backend.cli api-key …` (create API keys) and `secrets rotate` (re-encrypt every
+stored secret under a new key), printing JSON."""
 
 from __future__ import annotations
 
@@ -28,8 +29,36 @@ def cmd_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_secrets_rotate(args: argparse.Namespace) -> int:
+    """Re-encrypt every stored secret in one transaction and print the counts as JSON."""
+    from backend.core.crypto import reset_keys
+    from backend.security.key_rotation import rotate_secrets
+
+    reset_keys()
+    with session_scope() as session:
+        counts = rotate_secrets(session, new_key=args.new_key, old_keys=args.old_key or None)
+    _print({"rotated": counts, "total": sum(counts.values())})
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the `api-key` commands to the CLI's parser."""
+    """Add the `api-key` and `secrets` commands to the CLI's parser."""
+    secrets_cmd = sub.add_parser("secrets", help="stored credentials' encryption")
+    secrets_cmds = secrets_cmd.add_subparsers(dest="secrets", required=True)
+    rotate = secrets_cmds.add_parser(
+        "rotate",
+        help="re-encrypt every stored secret with the new key (default: the first of "
+        "ENCRYPTION_KEYS), in one transaction; prints counts as JSON",
+    )
+    rotate.add_argument("--new-key", help="the key to encrypt with from now on")
+    rotate.add_argument(
+        "--old-key",
+        action="append",
+        help="a key the values are encrypted with now (repeatable; with ENCRYPTION_KEYS unset "
+        "that is SECRET_KEY)",
+    )
+    rotate.set_defaults(func=cmd_secrets_rotate)
+
     keys = sub.add_parser("api-key", help="keys for the public REST API (/api/v1)")
     cmds = keys.add_subparsers(dest="api_key", required=True)
     create = cmds.add_parser("create", help="create a key; prints it once, as JSON")

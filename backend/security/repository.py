@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, select
 
 from backend.models.commerce import Order
 from backend.models.contacts import Contact
-from backend.models.security import APIKey, AuditLog
-from backend.models.tenants import Membership, Role, TwoFactor
+from backend.models.security import APIKey, AuditLog, IPAllowlistEntry
+from backend.models.tenants import Business, Membership, Role, TwoFactor
 
 
 def find_api_key_by_hash(session: Session, *, key_hash: str) -> APIKey | None:
@@ -51,12 +52,25 @@ def acting_user_id(
 
 
 def list_audit(
-    session: Session, *, business_id: int, action: str | None, limit: int
+    session: Session, *, business_id: int, action: str | None, limit: int, text: str | None = None
 ) -> list[AuditLog]:
-    """The business's audit entries, newest first."""
+    """The business's audit entries, newest first; `text` matches the action, target, address
+    or details (case-insensitive)."""
     query = select(AuditLog).where(AuditLog.business_id == business_id)
     if action:
         query = query.where(AuditLog.action == action)
+    if text:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(
+            sa.or_(
+                AuditLog.action.ilike(pattern),
+                AuditLog.target_type.ilike(pattern),
+                AuditLog.target_id.ilike(pattern),
+                AuditLog.ip_address.ilike(pattern),
+                sa.cast(AuditLog.details, sa.Text).ilike(pattern),
+            )
+        )
     return list(session.exec(query.order_by(AuditLog.id.desc()).limit(limit)).all())
 
 
@@ -95,3 +109,55 @@ def delete_two_factor(session: Session, row: TwoFactor) -> None:
     """Forget an enrolment."""
     session.delete(row)
     session.flush()
+
+
+def list_allowlist(session: Session, *, business_id: int) -> list[IPAllowlistEntry]:
+    """The business's allowed address ranges, in the order they were added."""
+    return list(
+        session.exec(
+            select(IPAllowlistEntry)
+            .where(IPAllowlistEntry.business_id == business_id)
+            .order_by(IPAllowlistEntry.id)
+        ).all()
+    )
+
+
+def delete_allowlist_entry(session: Session, row: IPAllowlistEntry) -> None:
+    """Drop one allowed range."""
+    session.delete(row)
+
+
+def encrypted_columns() -> list[tuple[sa.Table, sa.Column]]:
+    """Every column of every table that holds ciphertext (named `*_encrypted` by convention)."""
+    return [
+        (table, column)
+        for table in SQLModel.metadata.sorted_tables
+        for column in table.columns
+        if column.name.endswith("_encrypted")
+    ]
+
+
+def list_encrypted_values(
+    session: Session, *, table: sa.Table, column: sa.Column
+) -> list[tuple[int, str]]:
+    """(id, ciphertext) of every row of every business holding a value in `column` (the key
+    rotation command's cross-tenant read), locked until the rotation commits."""
+    query = (
+        sa.select(table.c.id, column)
+        .where(column.is_not(None))
+        .order_by(table.c.id)
+        .with_for_update()
+    )
+    return [(row[0], row[1]) for row in session.execute(query).all()]
+
+
+def update_encrypted_value(
+    session: Session, *, table: sa.Table, column: sa.Column, row_id: int, value: str
+) -> None:
+    """Store re-encrypted ciphertext in one row."""
+    session.execute(sa.update(table).where(table.c.id == row_id).values({column.name: value}))
+
+
+def list_business_ids(session: Session) -> list[int]:
+    """Every business's id (to audit an instance-wide action in each)."""
+    return list(session.exec(select(Business.id).order_by(Business.id)).all())

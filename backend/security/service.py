@@ -113,12 +113,21 @@ def record_failed_login(session: Session, *, email: str, ip: str | None, reason:
 
 
 def list_audit(
-    session: Session, *, actor: Actor, action: str | None = None, limit: int = 200
+    session: Session,
+    *,
+    actor: Actor,
+    action: str | None = None,
+    limit: int = 200,
+    text: str | None = None,
 ) -> list[AuditEntryView]:
-    """The business's audit log, newest first (owners and admins)."""
+    """The business's audit log, newest first (owners and admins); `text` searches it."""
     actor.require(Permission.MEMBERS_MANAGE)
     rows = repo.list_audit(
-        session, business_id=actor.business_id, action=action or None, limit=max(1, min(limit, 500))
+        session,
+        business_id=actor.business_id,
+        action=action or None,
+        limit=max(1, min(limit, 500)),
+        text=(text or "").strip()[:100] or None,
     )
     return [
         AuditEntryView(

@@ -12,6 +12,7 @@ import segno
 from sqlmodel import Session
 
 from backend.auth import repository as auth_repo
+from backend.auth import service as auth
 from backend.core.crypto import decrypt, encrypt, hash_token
 from backend.models.base import utcnow
 from backend.models.tenants import TwoFactor, User
@@ -85,6 +86,19 @@ def start_enrolment(session: Session, *, user_id: int) -> TwoFactorEnrolment:
     return TwoFactorEnrolment(secret=secret, uri=uri, qr_data_uri=qr)
 
 
+def resume_enrolment(session: Session, *, user_id: int) -> TwoFactorEnrolment:
+    """The enrolment in progress (the same secret and QR code), or a new one: reloading the
+    set-up page does not change what the authenticator app already scanned."""
+    row = repo.get_two_factor(session, user_id=user_id)
+    if row is None or row.confirmed_at is not None:
+        return start_enrolment(session, user_id=user_id)
+    user = _user(session, user_id)
+    secret = decrypt(row.secret_encrypted)
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+    qr = segno.make(uri, error="m").svg_data_uri(scale=4, border=2)
+    return TwoFactorEnrolment(secret=secret, uri=uri, qr_data_uri=qr)
+
+
 def _accept_totp(row: TwoFactor, code: str, now: float | None = None) -> bool:
     if not code.isdigit() or len(code) != 6:
         return False
@@ -124,8 +138,11 @@ def confirm_enrolment(
     code: str,
     ip: str | None = None,
     now: float | None = None,
+    current_session_id: int | None = None,
 ) -> list[str]:
-    """Turn two-factor sign-in on with a code from the app; returns ten recovery codes, once."""
+    """Turn two-factor sign-in on with a code from the app; returns ten recovery codes, once.
+
+    Every other session of the user ends (they were opened without the second factor)."""
     row = repo.get_two_factor(session, user_id=user_id)
     if row is None:
         raise TwoFactorError("Start again: scan a new QR code first.", field=None)
@@ -137,6 +154,7 @@ def confirm_enrolment(
     codes = _new_recovery_codes(row)
     session.add(row)
     session.flush()
+    auth.revoke_sessions(session, user_id=user_id, session_ids=None, keep_id=current_session_id)
     _audit(session, user_id, business_id, "2fa.enabled", ip)
     return codes
 

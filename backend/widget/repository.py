@@ -6,7 +6,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from backend.models.channels import ChannelIntegration
-from backend.models.contacts import Contact, ContactChannelIdentity
 from backend.models.conversations import Conversation, Message
 from backend.models.tenants import User
 
@@ -18,39 +17,6 @@ def find_widget_for_public_key(session: Session, *, public_key: str) -> ChannelI
             ChannelIntegration.public_key == public_key, ChannelIntegration.kind == "widget"
         )
     ).first()
-
-
-def find_contact_of_visitor(
-    session: Session, *, business_id: int, integration_id: int, visitor_id: str
-) -> Contact | None:
-    """The contact behind a widget visitor id, if they ever wrote or gave their details."""
-    return session.exec(
-        select(Contact)
-        .join(ContactChannelIdentity, ContactChannelIdentity.contact_id == Contact.id)
-        .where(
-            Contact.business_id == business_id,
-            ContactChannelIdentity.business_id == business_id,
-            ContactChannelIdentity.channel_integration_id == integration_id,
-            ContactChannelIdentity.external_user_id == visitor_id,
-        )
-    ).first()
-
-
-def add_contact(
-    session: Session, *, business_id: int, integration_id: int, visitor_id: str
-) -> Contact:
-    """A new contact for a widget visitor, with their identity on this widget."""
-    contact = Contact(business_id=business_id)
-    session.add(contact)
-    session.flush()
-    session.add(
-        ContactChannelIdentity(
-            business_id=business_id, contact_id=contact.id,
-            channel_integration_id=integration_id, external_user_id=visitor_id,
-        )
-    )  # fmt: skip
-    session.flush()
-    return contact
 
 
 def latest_conversation(

@@ -227,16 +227,16 @@ def _missing_prechat(widget: Widget, contact: Contact | None) -> list[str]:
 
 
 def _contact(session: Session, widget: Widget, visitor: Visitor) -> Contact | None:
-    return repo.find_contact_of_visitor(
+    return conversations.find_contact(
         session, business_id=widget.business_id, integration_id=widget.integration_id,
-        visitor_id=visitor.visitor_id,
+        external_user_id=visitor.visitor_id,
     )  # fmt: skip
 
 
 def _ensure_contact(session: Session, widget: Widget, visitor: Visitor) -> Contact:
-    return _contact(session, widget, visitor) or repo.add_contact(
+    return conversations.contact_for(
         session, business_id=widget.business_id, integration_id=widget.integration_id,
-        visitor_id=visitor.visitor_id,
+        external_user_id=visitor.visitor_id,
     )  # fmt: skip
 
 

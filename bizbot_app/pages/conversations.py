@@ -8,6 +8,7 @@ from bizbot_app.pages.shell import section_page
 from components.inbox import (
     channel_tag,
     contact_card,
+    contact_match,
     conversation_row,
     message_bubble,
     priority_badge,
@@ -16,17 +17,23 @@ from components.inbox import (
 )
 from components.knowledge import form_error, labelled_textarea
 from components.layout import labelled_field
+from components.templates import template_picker_dialog
 from state.conversations import (
+    ATTACH_ID,
     CHANNEL_LABELS,
     PRIORITIES,
     STATUS_TABS,
     ConversationsState,
 )
+from state.templates import TemplatePickerState
 
 S = ConversationsState
+T = TemplatePickerState
 _MUTED = rx.color("gray", 11)
 _BORDER = f"1px solid {rx.color('gray', 5)}"
 _PANE_HEIGHT = "calc(100vh - 250px)"
+# Shown from the md breakpoint up only (hidden on phones): assets/bizbot.css.
+_WIDE_ONLY = "bb-wide-only"
 
 
 def _filters() -> rx.Component:
@@ -305,6 +312,44 @@ def _labels_bar() -> rx.Component:
     )  # fmt: skip
 
 
+def _attach_button() -> rx.Component:
+    # The upload goes straight to the handler; the service checks size and type and says why.
+    return rx.cond(
+        ~S.note_mode,
+        rx.upload.root(
+            rx.tooltip(
+                rx.icon_button(rx.icon("paperclip", size=15), size="1", variant="ghost",
+                               type="button", aria_label="Attach a file",
+                               disabled=S.send_blocked),
+                content="Send a file (image, audio, video or document)",
+            ),
+            id=ATTACH_ID,
+            multiple=False,
+            disabled=S.send_blocked,
+            no_drag=True,
+            on_drop=S.attach_files(rx.upload_files(upload_id=ATTACH_ID)),
+            custom_attrs={"data-testid": "attach"},
+        ),
+    )  # fmt: skip
+
+
+def _send_template() -> rx.Component:
+    """Outside WhatsApp's 24-hour window: the "Send a template" button and its picker."""
+    return rx.cond(
+        S.template_required & ~S.note_mode,
+        rx.box(
+            rx.button(rx.icon("file-text", size=14), "Send a template", size="1", type="button",
+                      variant="soft", on_click=T.open_picker),
+            template_picker_dialog(
+                open=T.picker_open, labels=T.option_labels, selected_label=T.selected_label,
+                header_rows=T.header_rows, value_rows=T.value_rows, preview=T.picker_preview,
+                error=T.picker_error, on_open_change=T.set_picker_open, on_choose=T.choose,
+                on_header_value=T.set_header_value, on_value=T.set_value, on_send=T.send,
+            ),
+        ),
+    )  # fmt: skip
+
+
 def _composer() -> rx.Component:
     suggestions = rx.cond(
         S.suggestions.length() > 0,
@@ -334,8 +379,22 @@ def _composer() -> rx.Component:
             overflow_y="auto",
         ),
     )
+    window_notice = rx.cond(
+        S.window_notice != "",
+        rx.callout(
+            S.window_notice,
+            icon=rx.cond(S.window_open, "clock", "lock"),
+            color_scheme=rx.cond(S.window_open, "amber", "red"),
+            size="1",
+            width="100%",
+            role="status",
+            custom_attrs={"data-testid": "reply-window"},
+        ),
+    )
     form = rx.form(
         rx.vstack(
+            window_notice,
+            _send_template(),
             suggestions,
             rx.text_area(
                 id="composer-text",
@@ -367,6 +426,7 @@ def _composer() -> rx.Component:
                     on_change=S.set_compose_mode,
                     size="1",
                 ),
+                _attach_button(),
                 rx.cond(
                     S.translate_on & ~S.note_mode,
                     rx.button(rx.icon("languages", size=14), "Translate draft", size="1",
@@ -379,6 +439,7 @@ def _composer() -> rx.Component:
                     rx.cond(S.note_mode, "Add note", "Send"),
                     type="submit",
                     color_scheme=rx.cond(S.note_mode, "amber", "teal"),
+                    disabled=S.send_blocked,
                 ),
                 width="100%",
                 align="center",
@@ -450,11 +511,94 @@ def _thread_pane() -> rx.Component:
     )
 
 
+def _same_person() -> rx.Component:
+    """Likely duplicates of the contact, and "merge with…" to find any other."""
+    return rx.cond(
+        S.can_reply,
+        rx.vstack(
+            rx.divider(),
+            rx.cond(
+                S.contact.duplicates.length() > 0,
+                rx.vstack(
+                    rx.text("Same person?", size="1", weight="bold", color=_MUTED),
+                    rx.foreach(S.contact.duplicates,
+                               lambda m: contact_match(m, S.choose_merge_from_card)),
+                    spacing="1", width="100%", aria_label="Possible duplicates",
+                ),
+            ),
+            rx.button(rx.icon("merge", size=14), "Merge with…", size="1", variant="outline",
+                      on_click=S.set_merge_open(True)),
+            spacing="2",
+            width="100%",
+            align="start",
+        ),
+    )  # fmt: skip
+
+
+def _merge_dialog() -> rx.Component:
+    confirm = rx.vstack(
+        rx.text(
+            "Merge ", rx.text.strong(S.merge_target.name), " into ", rx.text.strong(S.contact.name),
+            "? Their channel ids, conversations, leads and orders move to ", S.contact.name,
+            ", and ", S.merge_target.name, " is removed. This cannot be undone.",
+            size="2",
+        ),
+        rx.hstack(
+            rx.button("Back", variant="soft", color_scheme="gray", on_click=S.cancel_merge),
+            rx.button("Merge contacts", color_scheme="red", on_click=S.confirm_merge),
+            justify="end", width="100%",
+        ),
+        spacing="3",
+        width="100%",
+    )  # fmt: skip
+    search = rx.vstack(
+        rx.input(
+            placeholder="Name, email or phone number",
+            value=S.merge_search,
+            on_change=S.set_merge_search,
+            debounce_timeout=250,
+            aria_label="Find the contact to merge",
+            width="100%",
+        ),
+        rx.foreach(S.merge_results, lambda m: contact_match(m, S.choose_merge)),
+        rx.cond(
+            S.merge_searched & (S.merge_results.length() == 0),
+            rx.text("No other contact matches.", size="2", color=_MUTED),
+        ),
+        spacing="2",
+        width="100%",
+        max_height="50vh",
+        overflow_y="auto",
+    )
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.text("Merge with ", S.contact.name)),
+            rx.dialog.description(
+                "The same person on another channel: find them, and everything of theirs "
+                "moves to this contact.",
+                size="2", color=_MUTED, margin_bottom="0.75em",
+            ),
+            rx.cond(S.merge_target.id > 0, confirm, search),
+            rx.cond(S.merge_error != "",
+                    rx.text(S.merge_error, color=rx.color("red", 11), size="2", role="alert")),
+            max_width="480px",
+        ),
+        open=S.merge_open,
+        on_open_change=S.set_merge_open,
+    )  # fmt: skip
+
+
 def _contact_pane() -> rx.Component:
     return rx.box(
         rx.cond(
             (S.open_id > 0) & (S.thread_error == ""),
-            contact_card(S.contact, lambda cid: S.open_conversation(cid)),
+            rx.vstack(
+                contact_card(S.contact, lambda cid: S.open_conversation(cid)),
+                _same_person(),
+                _merge_dialog(),
+                spacing="2",
+                width="100%",
+            ),
         ),
         padding="0.75em",
         border=_BORDER,
@@ -538,12 +682,14 @@ def _canned_dialog() -> rx.Component:
 
 def conversations_page() -> rx.Component:
     """The live inbox: filters and tabs, the list, the open thread and the contact card."""
+    # On a phone the list and the open thread take turns (Close goes back to the list).
+    when_closed = rx.cond(S.open_id > 0, _WIDE_ONLY, "")
+    when_open = rx.cond(S.open_id > 0, "", _WIDE_ONLY)
     layout = rx.vstack(
-        _filters(),
-        _tabs(),
+        rx.box(_filters(), _tabs(), class_name=when_closed, width="100%"),
         rx.grid(
-            _list_pane(),
-            _thread_pane(),
+            rx.box(_list_pane(), class_name=when_closed, min_width="0"),
+            rx.box(_thread_pane(), class_name=when_open, min_width="0"),
             _contact_pane(),
             columns=rx.breakpoints(initial="1fr", md="320px minmax(0, 1fr)",
                                    lg="340px minmax(0, 1fr) 260px"),

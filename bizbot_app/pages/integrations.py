@@ -367,6 +367,40 @@ def _webhook(form: ChannelForm) -> rx.Component:
     return rx.vstack(rx.separator(size="4"), *rows, spacing="3", width="100%")
 
 
+def _facebook(kind: str) -> rx.Component | None:
+    if kind not in ("whatsapp", "messenger", "instagram"):
+        return None
+    return rx.cond(
+        S.meta_available,
+        rx.hstack(
+            rx.button(rx.icon("log-in", size=15), "Connect with Facebook", type="button",
+                      variant="outline", on_click=S.connect_with_facebook(kind)),
+            rx.text("or fill in the form by hand", size="1", color=_MUTED),
+            align="center", spacing="2", wrap="wrap",
+        ),
+    )  # fmt: skip
+
+
+def _meta_result() -> rx.Component:
+    return rx.cond(
+        S.meta_outcome != "",
+        rx.callout(
+            rx.hstack(
+                rx.text(S.meta_message, size="2"),
+                rx.spacer(),
+                rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost",
+                               on_click=S.dismiss_meta, aria_label="Dismiss"),
+                width="100%", align="start",
+            ),
+            icon=rx.cond(S.meta_outcome == "connected", "circle-check", "triangle-alert"),
+            color_scheme=rx.cond(S.meta_outcome == "connected", "grass", "red"),
+            role=rx.cond(S.meta_outcome == "connected", "status", "alert"),
+            width="100%",
+            custom_attrs={"data-testid": "meta-result"},
+        ),
+    )  # fmt: skip
+
+
 def _channel(form: ChannelForm) -> rx.Component:
     card = S.channels[form.kind]
     busy = S.channel_busy.contains(form.kind)
@@ -386,6 +420,7 @@ def _channel(form: ChannelForm) -> rx.Component:
         on_test=S.test_channel(form.kind),
         on_disconnect=S.ask_disconnect(form.kind),
         webhook=_webhook(form),
+        quick_connect=_facebook(form.kind),
     )  # fmt: skip
 
 
@@ -399,6 +434,7 @@ def _channels() -> rx.Component:
             size="2",
             color=_MUTED,
         ),
+        _meta_result(),
         rx.grid(
             *[_channel(form) for form in CHANNEL_FORMS],
             columns=rx.breakpoints(initial="1", lg="2"),

@@ -65,6 +65,7 @@ def login_page() -> rx.Component:
             rx.callout(LoginState.notice, icon="info", color_scheme="blue", size="1"),
         ),
         rx.cond(LoginState.needs_code, _code_form(), _password_form()),
+        rx.text(rx.link("Forgot password?", href="/forgot-password"), size="2"),
         rx.text(
             "New to BizBot? ",
             rx.link("Create a business account", href="/signup"),

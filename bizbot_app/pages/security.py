@@ -5,7 +5,14 @@ from __future__ import annotations
 import reflex as rx
 
 from bizbot_app.pages.shell import section_page
-from components.security import api_keys_card, audit_card, sessions_card, two_factor_card
+from components.security import (
+    api_keys_card,
+    audit_card,
+    business_rules_card,
+    password_card,
+    sessions_card,
+    two_factor_card,
+)
 from state.security import SecurityState
 
 
@@ -24,10 +31,22 @@ def security_page() -> rx.Component:
             on_confirm=SecurityState.confirm_two_factor,
             on_disable=SecurityState.disable_two_factor,
         ),
+        password_card(error=SecurityState.password_error, on_submit=SecurityState.change_password),
         sessions_card(
             sessions=SecurityState.sessions,
             on_end=SecurityState.end_session,
             on_end_others=SecurityState.end_other_sessions,
+        ),
+        rx.cond(
+            SecurityState.is_owner,
+            business_rules_card(
+                require_two_factor=SecurityState.require_two_factor,
+                on_require=SecurityState.set_require_two_factor,
+                policy_error=SecurityState.policy_error,
+                allowlist=SecurityState.allowlist,
+                allowlist_error=SecurityState.allowlist_error,
+                on_save_allowlist=SecurityState.save_allowlist,
+            ),
         ),
         rx.cond(
             SecurityState.can_manage,
@@ -40,7 +59,11 @@ def security_page() -> rx.Component:
                     on_create=SecurityState.create_key,
                     on_revoke=SecurityState.revoke_key,
                 ),
-                audit_card(entries=SecurityState.audit, on_filter=SecurityState.filter_audit),
+                audit_card(
+                    entries=SecurityState.audit,
+                    on_filter=SecurityState.filter_audit,
+                    on_search=SecurityState.search_audit,
+                ),
             ),
         ),
         spacing="4",

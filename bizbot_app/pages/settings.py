@@ -39,4 +39,15 @@ def settings_page() -> rx.Component:
             key=profile.get("name", ""),
         ),
     )  # fmt: skip
-    return section_page("settings", form)
+    links = rx.card(
+        rx.vstack(
+            rx.heading("More settings", size="4", as_="h2"),
+            rx.link("Webhooks: send events to your own systems", href="/settings/webhooks"),
+            rx.link(
+                "Privacy: what is stored, retention, export and erase a customer's data",
+                href="/settings/privacy",
+            ),
+            spacing="2",
+        )
+    )
+    return section_page("settings", rx.vstack(form, links, spacing="4", width="100%"))

@@ -8,7 +8,8 @@ from bizbot_app.sections import BY_SLUG, NAV_ITEMS
 from components.empty_state import empty_state, no_access
 from components.layout import page_frame
 from components.notifications import notification_bell
-from components.sidebar import sidebar
+from components.security import verify_banner
+from components.sidebar import mobile_nav, sidebar
 from state.base import BaseState
 from state.notifications import BellState
 
@@ -36,19 +37,28 @@ def section_page(
         if body is not None
         else empty_state(section.icon, section.empty_title, section.empty_text)
     )
+    nav = {
+        "allowed": BaseState.allowed_sections,
+        "current": BaseState.section,
+        "business_name": BaseState.business_name,
+        "user_name": BaseState.user_name,
+        "role": BaseState.role,
+        "on_logout": BaseState.logout,
+    }
     return page_frame(
-        sidebar(
-            NAV_ITEMS,
-            allowed=BaseState.allowed_sections,
-            current=BaseState.section,
-            business_name=BaseState.business_name,
-            user_name=BaseState.user_name,
-            role=BaseState.role,
-            on_logout=BaseState.logout,
-        ),
+        sidebar(NAV_ITEMS, **nav),
+        top_bar=mobile_nav(NAV_ITEMS, **nav),
         title=section.title,
         subtitle=section.subtitle,
-        body=rx.cond(BaseState.section_allowed, body, no_access(section.title, BaseState.role)),
+        body=rx.fragment(
+            verify_banner(
+                show=BaseState.email_unverified,
+                email=BaseState.user_email,
+                notice=BaseState.verification_notice,
+                on_resend=BaseState.resend_verification,
+            ),
+            rx.cond(BaseState.section_allowed, body, no_access(section.title, BaseState.role)),
+        ),
         ready=BaseState.signed_in & (BaseState.section == slug),
         header_actions=bell(),
         wide=wide,

@@ -18,11 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from backend.core.config import PROJECT_ROOT
 
 DEMO_PASSWORD = "e2e-demo-password"
+# What a person waits at most for something to appear: generous, because two cores also run
+# the app's workers; a passing check never waits this long.
+expect.set_options(timeout=15_000)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 
@@ -39,6 +42,12 @@ def _healthy(url: str) -> bool:
             return json.loads(resp.read()).get("worker") == "ok"
     except (OSError, ValueError):
         return False
+
+
+# The fake Stripe of billing needs a port the app knows at start: chosen once, at import.
+BILLING_STRIPE_PORT = _free_port()
+BILLING_STRIPE_KEY = "sk_test_billing_e2e"
+BILLING_STRIPE_WEBHOOK_SECRET = "whsec_billing_e2e"
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,12 @@ def app() -> Iterator[App]:
         # Its own frontend build, so a developer's `make run` on port 3000 is left alone.
         "REFLEX_WEB_WORKDIR": os.environ.get("BIZBOT_E2E_WEB_DIR", str(PROJECT_ROOT / ".web-test")),
         "PYTHONWARNINGS": "ignore",
+        # Billing on, against the fake Stripe tests/e2e/test_billing.py starts on this port.
+        "BILLING_STRIPE_SECRET_KEY": BILLING_STRIPE_KEY,
+        "BILLING_STRIPE_WEBHOOK_SECRET": BILLING_STRIPE_WEBHOOK_SECRET,
+        "BILLING_STRIPE_PRICE_PRO": "price_pro_e2e",
+        "BILLING_STRIPE_PRICE_BUSINESS": "price_business_e2e",
+        "BILLING_STRIPE_API_BASE": f"http://127.0.0.1:{BILLING_STRIPE_PORT}",
     }
     log = open(data_dir / "app.log", "w")  # noqa: SIM115 (closed at teardown)
     proc = subprocess.Popen(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 import socket
+import struct
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -152,6 +154,8 @@ def contexts(browser: Browser) -> Iterator[Callable[[], BrowserContext]]:
 def signed_in(context: BrowserContext, app: App, email: str, path: str) -> Page:
     page = context.new_page()
     page.goto(f"{app.url}/login?next={path.replace('/', '%2F').replace('?', '%3F')}")
+    # Until the page's scripts have loaded, Log in would submit the form natively (a GET).
+    page.wait_for_load_state("networkidle")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
@@ -365,3 +369,261 @@ def test_the_live_subscription_follows_the_tab_and_ends_with_it(app: App, seed: 
 
     context.close()
     eventually(lambda: subscribers() == 0, "closing the tab ends its listener")
+
+
+# A WhatsApp conversation whose customer last wrote three days ago (no call to Meta: the
+# channel is stored the way `channel add --no-register` stores it).
+LATE_WHATSAPP = """
+import json, sys
+from datetime import timedelta
+from backend.channels import service as channels
+from backend.core.db import session_scope
+from backend.models import Contact, ContactChannelIdentity, Conversation, Message
+from backend.models.base import utcnow
+business_id, text = int(sys.argv[1]), sys.argv[2]
+then = utcnow() - timedelta(days=3)
+with session_scope() as session:
+    channel = channels.create_integration(
+        session, business_id=business_id, kind="whatsapp", name="Shop WhatsApp",
+        credentials={"phone_number_id": "1", "access_token": "t", "app_secret": "s"})
+    contact = Contact(business_id=business_id, name="Late Customer")
+    session.add(contact)
+    session.flush()
+    session.add(ContactChannelIdentity(business_id=business_id, contact_id=contact.id,
+        channel_integration_id=channel.id, external_user_id="254700000099"))
+    conversation = Conversation(business_id=business_id, contact_id=contact.id,
+        channel_integration_id=channel.id, status="waiting_for_agent", created_at=then,
+        last_message_at=then, last_customer_message_at=then)
+    session.add(conversation)
+    session.flush()
+    session.add(Message(business_id=business_id, conversation_id=conversation.id, text=text,
+                        created_at=then))
+print(json.dumps({"conversation_id": conversation.id}))
+"""
+
+
+def test_the_whatsapp_window_notice_and_an_attachment_sent_and_shown(
+    app: App, seed: dict, contexts, tmp_path
+):
+    token = uuid.uuid4().hex[:8]
+    late = json.loads(_run(app, LATE_WHATSAPP, seed["business_id"], f"Do you deliver? {token}"))
+    agent = signed_in(contexts(), app, AGENT, f"/conversations?c={late['conversation_id']}")
+    expect(bubbles(agent, "customer").first).to_contain_text(token)
+    notice = agent.get_by_test_id("reply-window")
+    expect(notice).to_contain_text(
+        "The customer last wrote 3 days ago; WhatsApp only allows template messages outside "
+        "24 hours: send an approved template"
+    )
+    expect(agent.get_by_role("button", name="Send a template")).to_be_visible()
+    expect(agent.get_by_role("button", name="Send", exact=True)).to_be_disabled()
+    # A private note for the team is still possible.
+    agent.get_by_role("radio", name="Private note").click()
+    expect(agent.get_by_role("button", name="Add note")).to_be_enabled()
+    agent.get_by_role("radio", name="Reply").click()
+
+    # A website chat conversation has no window: attach a picture, see it in the thread.
+    fresh = inject(app, seed["business_id"], f"Can I see the cake? {token}")
+    agent.goto(f"{app.url}/conversations?c={fresh['conversation_id']}")
+    expect(bubbles(agent, "customer").first).to_contain_text(f"see the cake? {token}")
+    expect(agent.get_by_test_id("reply-window")).to_have_count(0)
+    picture = tmp_path / "cake.png"
+    picture.write_bytes(PNG_1PX)
+    agent.get_by_test_id("attach").locator("input[type=file]").set_input_files(picture)
+    sent = bubbles(agent, "agent").filter(has=agent.get_by_test_id("attachment"))
+    expect(sent).to_have_count(1)
+    image = sent.get_by_role("img", name="cake.png")
+    expect(image).to_be_visible()
+    expect(sent.get_by_test_id("delivery")).to_have_text(re.compile("Sent|Delivered|Read"))
+    src = image.get_attribute("src")
+    assert src.startswith("/api/media/")
+    assert agent.request.get(app.url + src).body() == PNG_1PX  # served to the signed-in agent
+    assert agent.context.browser.new_context().request.get(app.url + src).status == 404
+
+    # A file BizBot does not send is refused with the reason, and nothing is added.
+    program = tmp_path / "setup.exe"
+    program.write_bytes(b"MZ\x90\x00")
+    agent.get_by_test_id("attach").locator("input[type=file]").set_input_files(program)
+    expect(agent.get_by_role("alert")).to_contain_text("which BizBot does not send")
+    expect(bubbles(agent, "agent")).to_have_count(1)
+
+
+def _png_1px() -> bytes:
+    """The smallest valid PNG: one white pixel."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\xff\xff")
+    signature = b"\x89PNG\r\n\x1a\n"
+    return signature + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+PNG_1PX = _png_1px()
+
+
+def test_an_sla_policy_is_created_then_edited(app: App, seed: dict, contexts):
+    owner = signed_in(contexts(), app, OWNER, "/handoff")
+    name = f"Priority {uuid.uuid4().hex[:6]}"
+    owner.get_by_role("button", name="New policy").click()
+    dialog = owner.get_by_role("dialog")
+    dialog.get_by_label("Name").fill(name)
+    dialog.get_by_label("First reply (minutes)").fill("15")
+    dialog.get_by_label("Resolution (minutes)").fill("480")
+    dialog.get_by_role("button", name="Save policy").click()
+    policy = owner.get_by_role("row").filter(has_text=name)
+    expect(policy).to_contain_text("First reply 15 min")
+
+    owner.get_by_role("button", name=f"Edit {name}").click()
+    dialog = owner.get_by_role("dialog")
+    expect(dialog.get_by_label("First reply (minutes)")).to_have_value("15")
+    dialog.get_by_label("First reply (minutes)").fill("-5")
+    dialog.get_by_role("button", name="Save policy").click()
+    error = dialog.locator("#field-first_response_minutes-error")
+    expect(error).to_contain_text("minutes")
+    expect(dialog.get_by_label("First reply (minutes)")).to_have_attribute("aria-invalid", "true")
+    dialog.get_by_label("First reply (minutes)").fill("20")
+    dialog.get_by_role("button", name="Save policy").click()
+    expect(owner.get_by_role("dialog")).to_have_count(0)
+    expect(policy).to_contain_text("First reply 20 min")
+    expect(owner.get_by_role("row").filter(has_text=name)).to_have_count(1)  # edited, not added
+
+
+def test_a_canned_response_by_shortcut_and_translation_without_a_model(
+    app: App, seed: dict, contexts
+):
+    token = uuid.uuid4().hex[:6]
+    agent = signed_in(contexts(), app, AGENT, "/conversations")
+    inbox_ready(agent)
+    agent.get_by_role("button", name="Canned responses").click()
+    dialog = agent.get_by_role("dialog")
+    dialog.get_by_label("Shortcut").fill(f"hours{token}")
+    dialog.get_by_label("Text").fill(f"We bake from 7:00 to 19:00, Monday to Saturday ({token}).")
+    dialog.get_by_role("button", name="Add").click()
+    expect(dialog.get_by_role("button", name=f"Edit /hours{token}")).to_be_visible()
+    dialog.get_by_role("button", name="Close").click()
+
+    fresh = inject(app, seed["business_id"], f"Habari, mko wazi saa ngapi? {token}")
+    agent.goto(f"{app.url}/conversations?c={fresh['conversation_id']}")
+    expect(bubbles(agent, "customer").first).to_contain_text(token)
+    composer = agent.get_by_label("Reply", exact=True)
+    composer.fill(f"/hours{token[:3]}")
+    suggestion = agent.get_by_test_id("canned-suggestion").filter(has_text=f"/hours{token}")
+    suggestion.click()
+    expect(composer).to_have_value(f"We bake from 7:00 to 19:00, Monday to Saturday ({token}).")
+
+    # Offline (no OPENAI_API_KEY): the original stays and the page says what is missing.
+    agent.get_by_role("switch", name="Translate").click()
+    expect(agent.get_by_text("Translation needs a language model").first).to_be_visible()
+    expect(bubbles(agent, "customer").first.get_by_test_id("translation")).to_have_count(0)
+
+
+# A business of its own with 60 conversations, so the list's pages are counted exactly.
+MANY_CONVERSATIONS = """
+import json
+from datetime import timedelta
+from backend.auth import service as auth
+from backend.channels import service as channels
+from backend.core.db import session_scope
+from backend.models import Contact, Conversation, Message
+from backend.models.base import utcnow
+with session_scope() as session:
+    made = auth.sign_up(session, business_name="Busy Bakery", name="Busy Owner",
+                        email="owner@busy-bakery.example", password="lantern maple orbit 42")
+    channel = channels.create_integration(session, business_id=made.business_id, kind="widget",
+                                          name="Website chat")
+    now = utcnow()
+    for i in range(60):
+        at = now - timedelta(minutes=i)
+        contact = Contact(business_id=made.business_id, name=f"Customer {i:02d}")
+        session.add(contact)
+        session.flush()
+        conversation = Conversation(business_id=made.business_id, contact_id=contact.id,
+            channel_integration_id=channel.id, status="ai", created_at=at, last_message_at=at,
+            last_customer_message_at=at)
+        session.add(conversation)
+        session.flush()
+        session.add(Message(business_id=made.business_id, conversation_id=conversation.id,
+                            text=f"Order number {i:02d}", created_at=at))
+print(json.dumps({"business_id": made.business_id}))
+"""
+
+
+def test_the_conversation_list_pages_fifty_at_a_time(app: App, contexts):
+    app.python(MANY_CONVERSATIONS)
+    page = contexts().new_page()
+    page.goto(f"{app.url}/login?next=%2Fconversations")
+    page.wait_for_load_state("networkidle")
+    page.get_by_label("Email").fill("owner@busy-bakery.example")
+    page.get_by_label("Password").fill("lantern maple orbit 42")
+    page.get_by_role("button", name="Log in").click()
+    inbox_ready(page)
+    rows = page.locator("[data-testid='conversation-row']")
+    expect(rows).to_have_count(50)
+    expect(rows.first).to_contain_text("Customer 00")  # newest activity first
+    expect(rows.last).to_contain_text("Customer 49")
+    page.get_by_role("button", name="Load more").click()
+    expect(rows).to_have_count(60)
+    expect(rows.last).to_contain_text("Customer 59")
+    expect(page.get_by_role("button", name="Load more")).to_have_count(0)
+
+
+# The same customer on WhatsApp and, with their phone number typed in, on the website chat.
+TWO_CHANNELS = """
+import json, sys
+from backend.channels import repository as channels_repo
+from backend.channels import service as channels
+from backend.core.db import session_scope
+from backend.models import Contact, ContactChannelIdentity, Conversation, Message
+from backend.models.base import utcnow
+business_id, token = int(sys.argv[1]), sys.argv[2]
+number = "2547" + str(int(token, 16) % 10**8).zfill(8)
+with session_scope() as session:
+    whatsapp = channels_repo.find_integration_of_kind(
+        session, business_id=business_id, kind="whatsapp") or channels.create_integration(
+        session, business_id=business_id, kind="whatsapp", name="Shop WhatsApp",
+        credentials={"phone_number_id": "1", "access_token": "t", "app_secret": "s"})
+    widget = channels_repo.find_integration_of_kind(session, business_id=business_id,
+                                                    kind="widget")
+    made = []
+    for channel, name, external, phone in (
+            (whatsapp, f"Neema {token}", number, None),
+            (widget, f"Neema W {token}", f"visitor-{token}", "+" + number)):
+        contact = Contact(business_id=business_id, name=name, phone=phone)
+        session.add(contact)
+        session.flush()
+        session.add(ContactChannelIdentity(business_id=business_id, contact_id=contact.id,
+            channel_integration_id=channel.id, external_user_id=external))
+        conversation = Conversation(business_id=business_id, contact_id=contact.id,
+            channel_integration_id=channel.id, status="human", last_message_at=utcnow(),
+            last_customer_message_at=utcnow())
+        session.add(conversation)
+        session.flush()
+        session.add(Message(business_id=business_id, conversation_id=conversation.id,
+                            text=f"Hello from {name}"))
+        made.append(conversation.id)
+print(json.dumps(made))
+"""
+
+
+def test_an_agent_merges_the_same_customer_from_two_channels(app: App, seed: dict, contexts):
+    token = uuid.uuid4().hex[:8]
+    on_whatsapp, on_widget = json.loads(_run(app, TWO_CHANNELS, seed["business_id"], token))
+    agent = signed_in(contexts(), app, AGENT, f"/conversations?c={on_whatsapp}")
+    expect(bubbles(agent, "customer").first).to_contain_text(f"Neema {token}")
+    suggested = agent.get_by_label("Possible duplicates")
+    match = suggested.get_by_test_id("contact-match").filter(has_text=f"Neema W {token}")
+    expect(match).to_contain_text("Same phone number")
+    match.get_by_role("button", name=re.compile("^Merge")).click()
+    dialog = agent.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"Merge Neema W {token} into Neema {token}?")
+    dialog.get_by_role("button", name="Merge contacts").click()
+    expect(agent.get_by_text(f"Merged Neema W {token} into Neema {token}")).to_be_visible()
+
+    contact = agent.get_by_label("Contact", exact=True)
+    expect(contact).to_contain_text(f"visitor-{token}")  # the website chat id moved over
+    expect(contact).to_contain_text(f"#{on_widget}")  # and its conversation
+    expect(agent.get_by_test_id("contact-match")).to_have_count(0)
+    # The other conversation now shows the surviving contact's name.
+    expect(row(agent, on_widget)).to_contain_text(f"Neema {token}")

@@ -34,6 +34,13 @@ GRAPH.add_phone(
     WA_PHONE, token=WA_TOKEN, verified_name="Sunrise Bakery", display_phone_number="+254 700 000002"
 )
 APP_SECRET = "e2e-app-secret-0123456789"
+# The installation's Meta app: "Connect with Facebook" goes to the fake Graph server's login
+# dialog, which approves at once and sends the browser back with a code.
+META_APP_ID, META_APP_SECRET = "4242424242", "e2e-meta-app-secret-0123456789"
+os.environ["META_APP_ID"] = META_APP_ID
+os.environ["META_APP_SECRET"] = META_APP_SECRET
+os.environ["META_OAUTH_DIALOG_URL"] = GRAPH.url
+GRAPH.add_meta_app(META_APP_ID, META_APP_SECRET, redirect_uri=None)
 
 OWNER = "owner@sunrise-bakery.example"
 AGENT = "agent@sunrise-bakery.example"
@@ -325,3 +332,31 @@ def test_a_wrong_whatsapp_token_shows_metas_own_error_then_connects(page: Page, 
         {"received": 0, "new": 0},
     )
     assert _post(webhook_url, body, {})[0] == 401
+
+
+def test_owner_connects_messenger_with_facebook(page: Page, app: App):
+    GRAPH.state.redirect_uri = f"{app.url}/api/integrations/meta/callback"
+    page_token = "EAAe2ePageTokenFromFacebookLogin"
+    GRAPH.add_page("1357913579", token=page_token, name="Sunrise Bakery Page")
+    GRAPH.add_login(
+        "e2e-login",
+        pages=[{"id": "1357913579", "name": "Sunrise Bakery Page", "access_token": page_token}],
+    )
+    open_integrations(page, app.url)
+    card = page.get_by_role("region", name="Messenger channel")
+
+    GRAPH.state.next_code = None  # the owner cancels on Facebook
+    card.get_by_role("button", name="Connect with Facebook").click()
+    result = page.get_by_test_id("meta-result")
+    expect(result).to_contain_text("Facebook Login was not completed: Permissions error")
+
+    GRAPH.state.next_code = "e2e-login"  # this time they approve
+    card = page.get_by_role("region", name="Messenger channel")
+    card.get_by_role("button", name="Connect with Facebook").click()
+    expect(page.get_by_test_id("meta-result")).to_contain_text(
+        "Messenger connected: Sunrise Bakery Page."
+    )
+    card = page.get_by_role("region", name="Messenger channel")
+    expect(card.get_by_text("Connected", exact=True)).to_be_visible()
+    expect(card.get_by_label("Facebook Page ID")).to_have_value("1357913579")
+    expect(card.get_by_label("Webhook URL")).to_contain_text("/webhooks/messenger/")

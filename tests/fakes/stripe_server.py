@@ -1,6 +1,8 @@
 """A local server speaking the parts of Stripe's API BizBot uses, for tests.
 
-Checkout Sessions (create, retrieve), PaymentIntents (retrieve), the current account, a hosted
+Checkout Sessions (create, retrieve; payment mode, and subscription mode for billing with
+`subscribe`, `update_subscription`, `cancel_subscription`, `invoice_payment_failed` and
+billing-portal sessions), PaymentIntents (retrieve), the current account, a hosted
 "checkout page" with a Pay button (for browser tests) and signed webhooks. Production code
 runs unchanged with the provider's `base_url` pointed at `server.url`:
 
@@ -84,6 +86,10 @@ class StripeState:
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
+    # Subscription mode (billing): customers, subscriptions and customer-portal sessions.
+    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    portal_sessions: list[dict[str, Any]] = field(default_factory=list)
 
 
 class FakeStripe:
@@ -95,6 +101,7 @@ class FakeStripe:
         secret_key: str = "sk_test_fake",  # noqa: S107 (a fake's test key)
         webhook_secret: str = "whsec_fake",  # noqa: S107
         account_name: str = "Sunrise Bakery",
+        port: int = 0,  # a fixed port, for an app started before the fake (0: any free one)
     ) -> None:
         self.secret_key = secret_key
         self.webhook_secret = webhook_secret
@@ -104,7 +111,7 @@ class FakeStripe:
         self.requests: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -190,6 +197,74 @@ class FakeStripe:
         """Every Checkout Session BizBot created, oldest first."""
         return list(self.state.sessions.values())
 
+    # --- subscription mode (billing) ----------------------------------------------------------
+
+    def subscribe(self, session_id: str, *, period_days: int = 30) -> list[Delivery]:
+        """The customer completes a subscription-mode session: a customer and an active
+        subscription exist; returns `checkout.session.completed` then
+        `customer.subscription.created`, as Stripe sends them."""
+        session = self.state.sessions[session_id]
+        customer = session.get("customer") or self._id("cus")
+        self.state.customers.setdefault(
+            customer, {"id": customer, "object": "customer", "email": session.get("customer_email")}
+        )
+        sub_id = self._id("sub")
+        now = int(time.time())
+        price = (session.get("line_items") or [{}])[0].get("price")
+        subscription = {
+            "id": sub_id,
+            "object": "subscription",
+            "customer": customer,
+            "status": "active",
+            "cancel_at_period_end": False,
+            "cancel_at": None,
+            "metadata": dict((session.get("subscription_data") or {}).get("metadata") or {}),
+            "items": {"object": "list", "data": [{
+                "id": self._id("si"), "object": "subscription_item",
+                "price": {"id": price, "object": "price"}, "quantity": 1,
+                "current_period_start": now, "current_period_end": now + period_days * 86400,
+            }]},
+        }  # fmt: skip
+        self.state.subscriptions[sub_id] = subscription
+        session.update(customer=customer, subscription=sub_id, status="complete",
+                       payment_status="paid")  # fmt: skip
+        return [
+            self.event("checkout.session.completed", dict(session)),
+            self.event("customer.subscription.created", json.loads(json.dumps(subscription))),
+        ]
+
+    def update_subscription(self, sub_id: str, **changes: Any) -> Delivery:
+        """Change a subscription (status, cancel_at_period_end, price=…); the `.updated` event."""
+        subscription = self.state.subscriptions[sub_id]
+        if "price" in changes:
+            subscription["items"]["data"][0]["price"] = {"id": changes.pop("price"),
+                                                         "object": "price"}  # fmt: skip
+        subscription.update(changes)
+        return self.event("customer.subscription.updated", json.loads(json.dumps(subscription)))
+
+    def cancel_subscription(self, sub_id: str) -> Delivery:
+        """The subscription ends now; `customer.subscription.deleted`."""
+        subscription = self.state.subscriptions[sub_id]
+        subscription.update(status="canceled", cancel_at_period_end=False)
+        return self.event("customer.subscription.deleted", json.loads(json.dumps(subscription)))
+
+    def invoice_payment_failed(self, sub_id: str, *, amount_due: int = 2900) -> Delivery:
+        """Renewing the subscription failed; `invoice.payment_failed`."""
+        subscription = self.state.subscriptions[sub_id]
+        invoice = {"id": self._id("in"), "object": "invoice", "customer": subscription["customer"],
+                   "subscription": sub_id, "amount_due": amount_due, "currency": "usd",
+                   "status": "open", "attempt_count": 1}  # fmt: skip
+        return self.event("invoice.payment_failed", invoice)
+
+    def _create_portal_session(self, params: dict[str, Any]) -> dict[str, Any]:
+        portal_id = self._id("bps")
+        portal = {"id": portal_id, "object": "billing_portal.session",
+                  "customer": params.get("customer"), "return_url": params.get("return_url"),
+                  "flow": params.get("flow_data"), "url": f"{self.url}/p/session/{portal_id}",
+                  "livemode": False}  # fmt: skip
+        self.state.portal_sessions.append(portal)
+        return portal
+
     # --- the HTTP side -----------------------------------------------------------------------
 
     def _create_session(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -218,6 +293,13 @@ class FakeStripe:
             "url": f"{self.url}/c/pay/{session_id}",
             "livemode": False,
         }
+        if session["mode"] == "subscription":
+            session.update(
+                customer=params.get("customer"),
+                subscription=None,
+                line_items=items,
+                subscription_data=params.get("subscription_data"),
+            )
         self.state.sessions[session_id] = session
         return session
 
@@ -262,6 +344,10 @@ class FakeStripe:
                 state = fake.state
                 if path == "/v1/checkout/sessions" and method == "POST":
                     return self._send(200, fake._create_session(params))
+                if path == "/v1/billing_portal/sessions" and method == "POST":
+                    if params.get("customer") not in state.customers:
+                        return self._error(404, f"No such customer: '{params.get('customer')}'")
+                    return self._send(200, fake._create_portal_session(params))
                 match = re.fullmatch(r"/v1/checkout/sessions/([\w]+)", path)
                 if match and method == "GET":
                     found = state.sessions.get(match[1])
@@ -294,6 +380,15 @@ class FakeStripe:
                         "<button type='submit'>Pay</button></form></body></html>"
                     )
                     return self._send(200, page.encode(), "text/html")
+                if session.get("mode") == "subscription":
+                    for delivery in fake.subscribe(session_id):
+                        if fake.webhook_url:
+                            delivery.deliver(fake.webhook_url)
+                    self.send_response(303)
+                    self.send_header("Location", session["success_url"])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
                 delivery = fake.pay(session_id)
                 if fake.webhook_url:
                     delivery.deliver(fake.webhook_url)

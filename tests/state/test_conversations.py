@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from backend.inbox.schemas import InboxRow, MessageView, SourceChunkView
-from state.conversations import Filters, conversation_item, message_item, retime, sla_label
+from backend.inbox.schemas import (
+    AttachmentView,
+    ContactMatch,
+    InboxRow,
+    MessageView,
+    SourceChunkView,
+)
+from state.conversations import (
+    Filters,
+    conversation_item,
+    match_item,
+    message_item,
+    retime,
+    size_label,
+    sla_label,
+)
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -75,3 +89,35 @@ def test_an_ai_reply_shows_its_confidence_and_sources():
         MessageView(**{**view.__dict__, "is_private_note": True, "sender_type": "agent"}), NOW
     )
     assert note.kind == "note"
+
+
+def test_a_message_shows_its_files_and_the_customers_reaction():
+    view = MessageView(
+        id=12, conversation_id=1, direction="inbound", sender_type="customer",
+        sender_name="Wanjiru", text="", content_type="image", created_at=NOW,
+        is_private_note=False, delivery_status=None, error=None, language=None,
+        ai_confidence=None, reaction="❤",
+        attachments=[
+            AttachmentView(index=0, kind="image", status="stored", url="/api/media/12/0",
+                           size=2_300_000, mime_type="image/jpeg"),
+            AttachmentView(index=1, kind="document", status="failed",
+                           error="the file is 31.2 MB, over the 25 MB limit"),
+        ],
+    )  # fmt: skip
+    item = message_item(view, NOW)
+    image, document = item.attachments
+    assert (image.url, image.filename, image.size_label) == ("/api/media/12/0", "Image", "2.3 MB")
+    assert (document.status, document.filename, document.url) == ("failed", "File", "")
+    assert item.reaction == "❤"
+    assert [size_label(n) for n in (None, 812, 14_200)] == ["", "812 bytes", "14 KB"]
+
+
+def test_a_possible_duplicate_says_why_and_where():
+    match = ContactMatch(
+        id=4, name="Wanjiru K", email="w@example.com", phone="+254712345678",
+        channel_kinds=["telegram", "whatsapp"], conversations=1, reason="phone",
+    )  # fmt: skip
+    item = match_item(match)
+    assert item.detail == "+254712345678 · w@example.com"
+    assert item.channels == "Telegram, WhatsApp · 1 conversation"
+    assert item.reason == "Same phone number"

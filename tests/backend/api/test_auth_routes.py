@@ -7,6 +7,7 @@ from starlette.testclient import TestClient
 
 from backend.api import create_app
 from backend.auth import service as auth
+from backend.core.config import settings
 from backend.core.db import session_scope
 from tests.factories import make_user
 
@@ -63,3 +64,18 @@ def test_next_never_leaves_the_site(client, ticket, target):
     code = auth.issue_login_ticket(ticket)
     resp = client.get("/api/auth/session", params={"ticket": code, "next": target})
     assert resp.headers["location"] == "/"
+
+
+def test_the_session_records_the_client_address_behind_a_trusted_proxy(client, ticket, monkeypatch):
+    monkeypatch.setattr(settings, "trusted_proxy_hops", 1)
+    ticket = auth.LoginTicket(user_id=ticket.user_id, business_id=_business_of(ticket))
+    code = auth.issue_login_ticket(ticket)
+    resp = client.get(
+        "/api/auth/session",
+        params={"ticket": code},
+        headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.77"},
+    )
+    with session_scope() as session:
+        [view] = auth.list_sessions(session, user_id=ticket.user_id, current_session_id=None)
+    assert view.ip_address == "203.0.113.77"
+    assert resp.status_code == 303

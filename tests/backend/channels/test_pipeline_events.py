@@ -80,6 +80,49 @@ def test_reactions_are_stored_and_never_answered(graph):
     assert len(graph.sent()) == 1  # only the first answer
 
 
+def test_a_telegram_reaction_to_the_bots_reply_shows_on_that_reply_in_the_inbox(telegram):
+    from backend.auth.permissions import Actor
+    from backend.inbox import service as inbox
+    from backend.models import Business, Role
+    from tests.factories import make_user
+
+    cfg = make_channel("telegram")
+    deliver(cfg, "telegram", "text")
+    run_worker()
+    [reply] = rows(Message, Message.direction == "outbound")
+    chat, message_id = reply.external_id.split(":")  # Telegram names it chat:message_id
+    update = json.loads(payload("telegram", "message_reaction"))
+    update["message_reaction"]["message_id"] = int(message_id)
+    body = json.dumps(update).encode()
+    for _ in range(2):  # redelivered: stored once
+        events_in = registry.get_adapter("telegram").parse(body, cfg)
+        with session_scope() as session:
+            service.receive(session, cfg=cfg, events_in=events_in)
+    run_worker()
+    [reaction] = rows(Message, Message.content_type == "reaction")
+    assert (reaction.text, reaction.attachments[0]["message_id"]) == ("❤", reply.id)
+    assert len(telegram.sent()) == 1  # a reaction is never answered
+
+    with session_scope() as session:
+        user = make_user(session, business=session.get(Business, cfg.business_id))
+        agent = Actor(user_id=user.id, business_id=cfg.business_id, role=Role.AGENT)
+        thread = inbox.get_thread(session, actor=agent, conversation_id=reply.conversation_id)
+    shown = {m.id: m.reaction for m in thread.messages}
+    assert shown[reply.id] == "❤"
+
+    # Taking it back clears it.
+    update["update_id"] += 1
+    update["message_reaction"]["new_reaction"] = []
+    events_in = registry.get_adapter("telegram").parse(json.dumps(update).encode(), cfg)
+    with session_scope() as session:
+        service.receive(session, cfg=cfg, events_in=events_in)
+    run_worker()
+    with session_scope() as session:
+        thread = inbox.get_thread(session, actor=agent, conversation_id=reply.conversation_id)
+    assert {m.id: m.reaction for m in thread.messages}[reply.id] == ""
+    assert chat == str(update["message_reaction"]["chat"]["id"])
+
+
 def test_echoes_from_the_page_are_stored_as_outbound_and_our_own_are_not_doubled(graph):
     cfg = make_channel("messenger")
     deliver(cfg, "messenger", "text")

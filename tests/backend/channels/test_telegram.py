@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from backend.channels.base import (
@@ -13,10 +15,11 @@ from backend.channels.base import (
     MessageIn,
     MissingSignature,
     OutboundMessage,
+    Reaction,
     Unsupported,
 )
 from backend.channels.telegram import adapter, to_markdown_v2
-from tests.backend.channels.helpers import TELEGRAM, payload, telegram_headers
+from tests.backend.channels.helpers import TELEGRAM, payload, payload_json, telegram_headers
 from tests.fakes.telegram_server import markdown_v2_problem
 
 CFG = ChannelConfig(integration_id=1, business_id=1, kind="telegram", credentials=TELEGRAM)
@@ -93,6 +96,28 @@ def test_edits_name_the_original_message():
     assert isinstance(event, Edit)
     assert (event.external_id, event.message_external_id) == ("730001008", f"{CHAT}:41")
     assert event.text == "Hi, do you bake gluten-free cakes?"
+
+
+def test_a_reaction_names_the_message_and_its_removal_is_an_empty_emoji():
+    [event] = parse("message_reaction")
+    assert isinstance(event, Reaction)
+    assert (event.external_id, event.message_external_id, event.sender_id, event.emoji) == (
+        "730001020",
+        f"{CHAT}:42",
+        CHAT,
+        "❤",
+    )
+    update = payload_json("telegram", "message_reaction")
+    update["update_id"] += 1
+    update["message_reaction"]["old_reaction"] = update["message_reaction"]["new_reaction"]
+    update["message_reaction"]["new_reaction"] = []
+    [removed] = adapter.parse(json.dumps(update).encode(), CFG)
+    assert (removed.external_id, removed.emoji) == ("730001021", "")
+    # Anonymous reactions (no user: a group's admins) are stored as unsupported.
+    update["message_reaction"].pop("user")
+    update["message_reaction"]["chat"]["type"] = "supergroup"
+    [anonymous] = adapter.parse(json.dumps(update).encode(), CFG)
+    assert isinstance(anonymous, Unsupported)
 
 
 def test_groups_stickers_and_other_updates_are_stored_as_unsupported():
@@ -189,7 +214,12 @@ def test_connect_shows_the_bot_and_register_sets_the_webhook_with_the_secret(tel
     webhook = telegram.webhook(TELEGRAM["bot_token"])
     assert webhook["url"] == "https://bizbot.example/webhooks/telegram/1"
     assert webhook["secret_token"] == TELEGRAM["webhook_secret"]
-    assert set(webhook["allowed_updates"]) == {"message", "edited_message", "callback_query"}
+    assert set(webhook["allowed_updates"]) == {
+        "message",
+        "edited_message",
+        "callback_query",
+        "message_reaction",
+    }
     wrong = ChannelConfig(1, 1, "telegram", credentials={"bot_token": "999:WRONG"})
     info = adapter.connect(wrong)
     assert info.ok is False

@@ -11,11 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from rq import SimpleWorker
-from sqlmodel import select
 
-from backend.channels import registry
-from backend.channels.base import MessageIn, StatusUpdate
+from backend.channels.base import StatusUpdate
 from backend.channels.service import create_integration, to_config
 from backend.conversations import service, tasks
 from backend.core.config import settings
@@ -24,47 +21,10 @@ from backend.core.queue import get_queue
 from backend.core.redis import get_redis
 from backend.live import tenant_channel
 from backend.models import AIRule, Conversation, Handoff, InboundEvent, Message, Outbox
+from tests.backend.conversations.helpers import message, receive, rows, run_worker
 from tests.factories import make_business
-from tests.fakes.channel import RecordingChannel
 
 pytestmark = pytest.mark.usefixtures("committed")
-
-
-@pytest.fixture
-def channel():
-    adapter = RecordingChannel()
-    registry.register(adapter)
-    return adapter
-
-
-@pytest.fixture
-def cfg():
-    with session_scope() as session:
-        business = make_business(session)
-        integration = create_integration(
-            session, business_id=business.id, kind="test", name="Test", credentials={"k": "v"}
-        )
-        return to_config(integration)
-
-
-def message(n: int, text: str = "Hello", sender: str = "cust-1", at: datetime | None = None):
-    return MessageIn(external_id=f"m{n}", sender_id=sender, text=text, sender_name="Zawadi",
-                     timestamp=at)  # fmt: skip
-
-
-def receive(cfg, *events_in) -> list[int]:
-    with session_scope() as session:
-        return service.receive(session, cfg=cfg, events_in=list(events_in))
-
-
-def run_worker(*queues: str) -> None:
-    names = queues or ("inbound", "outbound")
-    SimpleWorker([get_queue(n) for n in names], connection=get_redis()).work(burst=True)
-
-
-def rows(model, *where):
-    with session_scope() as session:
-        return list(session.exec(select(model).where(*where).order_by(model.id)).all())
 
 
 def test_duplicate_delivery_is_stored_and_enqueued_once(cfg):
@@ -186,7 +146,9 @@ def test_engine_failure_on_the_last_attempt_calls_a_person(cfg, channel, monkeyp
     [event_id] = receive(cfg, message(1, "Hello"))
     with pytest.raises(RuntimeError):
         tasks.process_inbound(event_id)
-    assert rows(Message) == []  # rolled back: nothing half-stored
+    # The customer's message is kept and shown; only its answer was rolled back.
+    assert [m.sender_type for m in rows(Message)] == ["customer"]
+    assert rows(InboundEvent)[0].status == "recorded"
     with session_scope() as session:
         session.execute(sa.update(InboundEvent).values(attempts=tasks.MAX_ATTEMPTS - 1))
     assert tasks.process_inbound(event_id) == "done"

@@ -93,7 +93,8 @@ def test_a_dedup_key_notifies_once_and_outsiders_are_never_notified(db):
 def test_preferences_choose_in_app_and_email_per_kind(db):
     team = make_team(db)
     prefs = notifications.get_preferences(db, actor=team.agent)
-    assert [p.kind for p in prefs.items] == [
+    # Other domains may register kinds of their own (e.g. outgoing webhooks); these come first.
+    assert [p.kind for p in prefs.items][:6] == [
         "new_handoff",
         "assigned_to_me",
         "sla_about_to_breach",

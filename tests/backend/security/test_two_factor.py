@@ -89,3 +89,13 @@ def test_turning_off_needs_a_code_and_is_audited(db):
     assert two_factor.verify(db, user_id=user.id, code="") == "none"
     actions = db.exec(select(AuditLog.action).order_by(AuditLog.id)).all()
     assert actions == ["2fa.enabled", "2fa.disabled"]
+
+
+def test_resuming_an_enrolment_keeps_its_secret_until_confirmed(db):
+    business, user, enrolment = _enrolled(db)
+    again = two_factor.resume_enrolment(db, user_id=user.id)
+    assert (again.secret, again.uri) == (enrolment.secret, enrolment.uri)
+    two_factor.confirm_enrolment(db, user_id=user.id, business_id=business.id,
+                                 code=pyotp.TOTP(enrolment.secret).now())  # fmt: skip
+    with pytest.raises(two_factor.TwoFactorError, match="already on"):
+        two_factor.resume_enrolment(db, user_id=user.id)

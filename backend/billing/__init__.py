@@ -1,0 +1,1 @@
+"""Billing: the plan a business pays BizBot for, its limits and its Stripe subscription."""

@@ -1,0 +1,271 @@
+"""All SQL of message templates; every query on templates is scoped by business_id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from backend.models.channels import ChannelIntegration, InboundEvent
+from backend.models.contacts import Contact, ContactChannelIdentity
+from backend.models.conversations import Conversation, Message
+from backend.models.leads import Lead
+from backend.models.templates import Broadcast, BroadcastRecipient, MessageTemplate
+
+
+def list_templates(
+    session: Session, *, business_id: int, status: str | None = None
+) -> list[MessageTemplate]:
+    """The business's templates (optionally of one status), by name then language."""
+    query = select(MessageTemplate).where(MessageTemplate.business_id == business_id)
+    if status is not None:
+        query = query.where(MessageTemplate.status == status)
+    return list(session.exec(query.order_by(MessageTemplate.name, MessageTemplate.language)).all())
+
+
+def get_template(
+    session: Session, *, business_id: int, template_id: int, for_update: bool = False
+) -> MessageTemplate | None:
+    """The business's template with this id (locked for update when asked)."""
+    query = select(MessageTemplate).where(
+        MessageTemplate.business_id == business_id, MessageTemplate.id == template_id
+    )
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def find_by_name(
+    session: Session, *, business_id: int, name: str, language: str
+) -> MessageTemplate | None:
+    """The business's template with this name and language."""
+    return session.exec(
+        select(MessageTemplate).where(
+            MessageTemplate.business_id == business_id,
+            MessageTemplate.name == name,
+            MessageTemplate.language == language,
+        )
+    ).first()
+
+
+def find_for_provider(
+    session: Session, *, business_id: int, external_id: str | None, name: str, language: str
+) -> MessageTemplate | None:
+    """The template Meta names by its id (or, before BizBot knew the id, name and language)."""
+    if external_id:
+        found = session.exec(
+            select(MessageTemplate)
+            .where(
+                MessageTemplate.business_id == business_id,
+                MessageTemplate.external_id == external_id,
+            )
+            .with_for_update()
+        ).first()
+        if found is not None:
+            return found
+    return session.exec(
+        select(MessageTemplate)
+        .where(
+            MessageTemplate.business_id == business_id,
+            MessageTemplate.name == name,
+            MessageTemplate.language == language,
+        )
+        .with_for_update()
+    ).first()
+
+
+def whatsapp_integration(
+    session: Session, *, business_id: int, integration_id: int | None = None
+) -> ChannelIntegration | None:
+    """The business's enabled WhatsApp integration (this one, or the first)."""
+    query = select(ChannelIntegration).where(
+        ChannelIntegration.business_id == business_id,
+        ChannelIntegration.kind == "whatsapp",
+        ChannelIntegration.is_enabled.is_(True),
+    )
+    if integration_id is not None:
+        query = query.where(ChannelIntegration.id == integration_id)
+    return session.exec(query.order_by(ChannelIntegration.id)).first()
+
+
+def whatsapp_integrations_for_sync(session: Session) -> list[ChannelIntegration]:
+    """Every enabled WhatsApp integration of every business (the periodic sync finds tenants)."""
+    return list(
+        session.exec(
+            select(ChannelIntegration)
+            .where(ChannelIntegration.kind == "whatsapp", ChannelIntegration.is_enabled.is_(True))
+            .order_by(ChannelIntegration.id)
+        ).all()
+    )
+
+
+def find_events_for_job(session: Session, *, event_ids: list[int]) -> list[InboundEvent]:
+    """Stored webhook events by id, for the job that applies them (this finds the tenant)."""
+    if not event_ids:
+        return []
+    return list(
+        session.exec(
+            select(InboundEvent).where(InboundEvent.id.in_(event_ids)).order_by(InboundEvent.id)
+        ).all()
+    )
+
+
+def get_conversation(
+    session: Session, *, business_id: int, conversation_id: int
+) -> Conversation | None:
+    """The business's conversation with this id, locked (a template is about to go out)."""
+    return session.exec(
+        select(Conversation)
+        .where(Conversation.business_id == business_id, Conversation.id == conversation_id)
+        .with_for_update()
+    ).first()
+
+
+# --- broadcasts ----------------------------------------------------------------------------------
+
+
+def segment_contacts(
+    session: Session,
+    *,
+    business_id: int,
+    integration_id: int,
+    label: str | None = None,
+    lead_stage: str | None = None,
+) -> list[tuple[int, datetime | None]]:
+    """(contact id, opted out at) of the business's contacts reachable on this WhatsApp number,
+    narrowed to a conversation label and/or a lead stage."""
+    query = (
+        select(Contact.id, Contact.opted_out_at)
+        .join(
+            ContactChannelIdentity,
+            sa.and_(
+                ContactChannelIdentity.contact_id == Contact.id,
+                ContactChannelIdentity.business_id == business_id,
+                ContactChannelIdentity.channel_integration_id == integration_id,
+            ),
+        )
+        .where(Contact.business_id == business_id)
+    )
+    if label:
+        query = query.where(
+            sa.exists().where(
+                Conversation.business_id == business_id,
+                Conversation.contact_id == Contact.id,
+                Conversation.labels.contains([label]),
+            )
+        )
+    if lead_stage:
+        query = query.where(
+            sa.exists().where(
+                Lead.business_id == business_id,
+                Lead.contact_id == Contact.id,
+                Lead.stage == lead_stage,
+            )
+        )
+    return [(r[0], r[1]) for r in session.exec(query.distinct().order_by(Contact.id)).all()]
+
+
+def add_recipients(session: Session, rows: list[BroadcastRecipient]) -> None:
+    """Store a broadcast's recipients."""
+    session.add_all(rows)
+    session.flush()
+
+
+def find_broadcast_for_job(session: Session, *, broadcast_id: int) -> Broadcast | None:
+    """A broadcast by id, locked, for the job that sends it (this lookup finds the tenant)."""
+    return session.exec(
+        select(Broadcast).where(Broadcast.id == broadcast_id).with_for_update()
+    ).first()
+
+
+def get_broadcast(session: Session, *, business_id: int, broadcast_id: int) -> Broadcast | None:
+    """The business's broadcast with this id."""
+    return session.exec(
+        select(Broadcast).where(Broadcast.business_id == business_id, Broadcast.id == broadcast_id)
+    ).first()
+
+
+def queued_recipients(
+    session: Session, *, business_id: int, broadcast_id: int, limit: int
+) -> list[BroadcastRecipient]:
+    """The next recipients still to send, locked (two workers never send one twice)."""
+    return list(
+        session.exec(
+            select(BroadcastRecipient)
+            .where(
+                BroadcastRecipient.business_id == business_id,
+                BroadcastRecipient.broadcast_id == broadcast_id,
+                BroadcastRecipient.status == "queued",
+            )
+            .order_by(BroadcastRecipient.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+    )
+
+
+def count_queued(session: Session, *, business_id: int, broadcast_id: int) -> int:
+    """How many recipients still wait."""
+    return session.exec(
+        select(sa.func.count())
+        .select_from(BroadcastRecipient)
+        .where(
+            BroadcastRecipient.business_id == business_id,
+            BroadcastRecipient.broadcast_id == broadcast_id,
+            BroadcastRecipient.status == "queued",
+        )
+    ).one()
+
+
+def recipients_with_delivery(
+    session: Session, *, business_id: int, broadcast_id: int
+) -> list[tuple[BroadcastRecipient, str | None, str | None, str | None]]:
+    """Each recipient with the contact's name and their message's delivery status and error."""
+    rows = session.exec(
+        select(BroadcastRecipient, Contact.name, Message.delivery_status, Message.error)
+        .join(Contact, Contact.id == BroadcastRecipient.contact_id)
+        .outerjoin(Message, Message.id == BroadcastRecipient.message_id)
+        .where(
+            BroadcastRecipient.business_id == business_id,
+            BroadcastRecipient.broadcast_id == broadcast_id,
+        )
+        .order_by(BroadcastRecipient.id)
+    ).all()
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def contact_conversation(
+    session: Session, *, business_id: int, contact_id: int, integration_id: int
+) -> Conversation | None:
+    """The contact's latest conversation on this channel (any status), locked."""
+    return session.exec(
+        select(Conversation)
+        .where(
+            Conversation.business_id == business_id,
+            Conversation.contact_id == contact_id,
+            Conversation.channel_integration_id == integration_id,
+        )
+        .order_by(Conversation.id.desc())
+        .limit(1)
+        .with_for_update()
+    ).first()
+
+
+def get_contact(session: Session, *, business_id: int, contact_id: int) -> Contact | None:
+    """The business's contact with this id."""
+    return session.exec(
+        select(Contact).where(Contact.business_id == business_id, Contact.id == contact_id)
+    ).first()
+
+
+def list_broadcasts(session: Session, *, business_id: int, limit: int = 20) -> list[Broadcast]:
+    """The business's latest broadcasts, newest first."""
+    return list(
+        session.exec(
+            select(Broadcast)
+            .where(Broadcast.business_id == business_id)
+            .order_by(Broadcast.id.desc())
+            .limit(limit)
+        ).all()
+    )

@@ -1,0 +1,124 @@
+"""What one AI reply costs in SQL statements and embeddings, pinned: a regression here is a
+slower pipeline for everyone.
+
+Counted with SQLAlchemy's `before_cursor_execute` on the engine: every statement sent to
+PostgreSQL by `process_inbound` for one customer message, offline answerer, with knowledge.
+Deterministic (no timing). When a change lowers a count, lower the pin with it. Listeners
+are switched off while counting: what they cost belongs to their own domains' tests.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from backend import events
+from backend.conversations import tasks
+from backend.core.db import get_engine, session_scope
+from backend.core.redis import get_redis
+from backend.knowledge import embeddings
+from backend.knowledge import service as knowledge
+from backend.knowledge import tasks as knowledge_tasks
+from backend.models import AIRule, InboundEvent, Message
+from tests.backend.conversations.helpers import message, receive, rows
+
+pytestmark = pytest.mark.usefixtures("committed")
+
+FAQ = [
+    {"question": "When are you open?", "answer": "We are open 8:00-18:00, Monday to Saturday."},
+    {"question": "Do you deliver?", "answer": "Yes, within 10 km of the shop, for $3."},
+    {"question": "How can I pay?", "answer": "By card, M-Pesa or cash on delivery."},
+]
+# A new customer: contact, identity and conversation are created. A returning one finds them.
+NEW_CUSTOMER_STATEMENTS = 24
+RETURNING_CUSTOMER_STATEMENTS = 21
+
+
+@contextmanager
+def counting() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+        if os.environ.get("SHOW_STACK") and statement.startswith(os.environ["SHOW_STACK"]):
+            import traceback
+
+            traceback.print_stack(limit=25)  # where a statement comes from
+
+    sa.event.listen(get_engine(), "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(get_engine(), "before_cursor_execute", count)
+        if os.environ.get("SHOW_STATEMENTS"):
+            print(f"\n--- {len(statements)} statements")
+            for s in statements:
+                print(" ".join(s.split())[:160])
+
+
+@pytest.fixture
+def knowledge_base(cfg):
+    with session_scope() as session:  # answer everything: no handover stops the AI
+        session.add(AIRule(business_id=cfg.business_id, confidence_threshold=0.0, max_ai_turns=0))
+        knowledge.import_rows(session, business_id=cfg.business_id, rows=FAQ, enqueue=False)
+    with session_scope() as session:
+        pending = knowledge.sources_to_embed(session, business_id=cfg.business_id)
+    knowledge_tasks.embed_sources(pending)
+    return cfg
+
+
+def test_one_reply_costs_a_pinned_number_of_statements(knowledge_base, channel, monkeypatch):
+    cfg = knowledge_base
+    [warm] = receive(cfg, message(1, "Hello, are you open today?", sender="warm"))
+    assert tasks.process_inbound(warm) == "done"  # caches and the model are warm from here
+
+    monkeypatch.setattr(events, "_listeners", defaultdict(list))
+    [first] = receive(cfg, message(2, "Do you deliver to Westlands?", sender="new"))
+    with counting() as new_customer:
+        assert tasks.process_inbound(first) == "done"
+    [again] = receive(cfg, message(3, "How can I pay you?", sender="new"))
+    with counting() as returning:
+        assert tasks.process_inbound(again) == "done"
+
+    assert [m.sender_type for m in rows(Message, Message.conversation_id.isnot(None))][-4:] == [
+        "customer", "ai", "customer", "ai"
+    ]  # fmt: skip
+    assert {e.status for e in rows(InboundEvent)} == {"done"}
+    assert (len(new_customer), len(returning)) == (
+        NEW_CUSTOMER_STATEMENTS,
+        RETURNING_CUSTOMER_STATEMENTS,
+    )
+
+
+def test_a_reply_embeds_a_new_question_once_and_a_repeated_one_never(knowledge_base, channel,
+                                                                      monkeypatch):  # fmt: skip
+    cfg = knowledge_base
+    embedded: list[str] = []
+    real_encode = embeddings.BUNDLED._encode
+
+    def counting_encode(texts, *, is_query):
+        if is_query:
+            embedded.extend(texts)
+        return real_encode(texts, is_query=is_query)
+
+    [warm] = receive(cfg, message(1, "Hello, are you open today?", sender="warm"))
+    assert tasks.process_inbound(warm) == "done"
+    monkeypatch.setattr(embeddings.BUNDLED, "_encode", counting_encode)
+    embeddings.QUERY_CACHE.clear()  # as in a freshly started worker; Redis was emptied too
+    get_redis().flushdb()
+
+    # The human-request check and retrieval share the one vector of the new question …
+    [first] = receive(cfg, message(2, "Do you deliver  to Westlands?", sender="a"))
+    assert tasks.process_inbound(first) == "done"
+    assert embedded == ["Do you deliver to Westlands?"]
+    # … and another worker answering the same question later embeds nothing.
+    embeddings.QUERY_CACHE.clear()
+    [second] = receive(cfg, message(3, "Do you deliver to Westlands?", sender="b"))
+    assert tasks.process_inbound(second) == "done"
+    assert embedded == ["Do you deliver to Westlands?"]
+    assert [m.sender_type for m in rows(Message)][-4:] == ["customer", "ai", "customer", "ai"]

@@ -1,0 +1,76 @@
+"""The owner changes the AI rules on /ai-rules and tries them in the chat box, in Chromium."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import DEMO_PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+OWNER = "owner@sunrise-bakery.example"
+AGENT = "agent@sunrise-bakery.example"
+# The first try loads the embedding model in the app's process.
+ANSWERED_WITHIN_MS = 90_000
+
+
+def log_in_to_ai_rules(page: Page, app_url: str, email: str) -> None:
+    page.goto(app_url + "/ai-rules")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fai-rules"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/ai-rules/?$"))
+    expect(page.get_by_role("heading", name="AI Rules", level=1)).to_be_visible()
+
+
+def test_owner_adds_a_handoff_keyword_and_tries_it(page: Page, app_url: str, browser: Browser):
+    log_in_to_ai_rules(page, app_url, OWNER)
+    # The demo's saved rules are on the form.
+    expect(page.get_by_label("Assistant's name")).to_have_value("Sunny")
+
+    page.get_by_label("Handoff keywords", exact=True).fill("lawyer")
+    page.get_by_role("button", name="Add handoff keywords").click()
+    keywords = page.get_by_role("list", name="Current handoff keywords")
+    expect(keywords).to_contain_text("lawyer")
+    expect(page.get_by_text("Unsaved changes", exact=True)).to_be_visible()
+
+    chat = page.get_by_label("Try-it chat")
+    page.get_by_label("Message to try").fill("My lawyer will call you about the cake")
+    page.get_by_role("button", name="Try with unsaved changes").click()
+    expect(chat).to_contain_text(
+        "Would hand over: handoff keyword 'lawyer'.", timeout=ANSWERED_WITHIN_MS
+    )
+    expect(chat).to_contain_text("with unsaved changes")
+
+    page.get_by_role("button", name="Save rules").click()
+    expect(page.get_by_text("AI rules saved.")).to_be_visible()
+    expect(page.get_by_text("Unsaved changes", exact=True)).to_be_hidden()
+
+    page.get_by_role("button", name="Reset chat").click()
+    expect(chat).not_to_contain_text("lawyer")
+    page.get_by_label("Message to try").fill("Which payment methods do you accept?")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(chat).to_contain_text("We accept cash, Visa and Mastercard", timeout=ANSWERED_WITHIN_MS)
+    expect(chat).to_contain_text("Would answer")
+    expect(chat.get_by_label("Sources")).to_contain_text("Which payment methods do you accept?")
+
+    # Saved for real: a fresh load shows the new keyword.
+    page.reload()
+    expect(page.get_by_role("list", name="Current handoff keywords")).to_contain_text("lawyer")
+
+    # An agent reads the same rules, locked, without the chat box.
+    context = browser.new_context()
+    try:
+        agent = context.new_page()
+        log_in_to_ai_rules(agent, app_url, AGENT)
+        expect(agent.get_by_text("You can read these rules")).to_be_visible()
+        expect(agent.get_by_role("list", name="Current handoff keywords")).to_contain_text("lawyer")
+        expect(agent.get_by_label("Assistant's name")).to_be_disabled()
+        expect(agent.get_by_role("button", name="Save rules")).to_have_count(0)
+        expect(agent.get_by_label("Message to try")).to_have_count(0)
+    finally:
+        context.close()
