@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from backend.models.channels import InboundEvent
 from backend.models.contacts import Contact
 from backend.models.conversations import Conversation, Message, Outbox
 from backend.models.handoff import Handoff, HandoffReason
+from backend.ops import metrics
 
 log = logging.getLogger(__name__)
 
@@ -348,7 +350,11 @@ def answer(
     )
     try:
         inp = _engine_input(session, conversation, message, tools=[tool] if tool else None)
+        started = time.perf_counter()
         decision = engine.reply(session, inp=inp)
+        answerer = "llm" if decision.used_llm else "offline"
+        metrics.AI_REPLY_SECONDS.labels(answerer=answerer).observe(time.perf_counter() - started)
+        metrics.AI_CONFIDENCE.observe(decision.confidence)
     except Exception:
         if not final_attempt:
             raise

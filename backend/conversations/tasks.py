@@ -16,6 +16,7 @@ from backend.channels.base import MediaError, OutboundMessage, SendResult
 from backend.channels.service import to_config
 from backend.conversations import repository as repo
 from backend.conversations import service
+from backend.core import logs
 from backend.core.db import get_engine, session_scope
 from backend.core.queue import enqueue, get_queue
 from backend.core.redis import get_redis
@@ -73,6 +74,7 @@ def process_inbound(event_id: int) -> str:
             return status
         session.commit()
         attempt, business_id, integration_id, sender = started
+        logs.bind(business_id=business_id, event_id=event_id)  # on every line of this job
         final = attempt >= MAX_ATTEMPTS
         locked = False
         try:

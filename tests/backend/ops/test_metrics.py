@@ -116,3 +116,24 @@ def test_jobs_are_timed_by_queue_job_and_outcome(local):
     before = _samples(local.get("/metrics").text).get(key, 0)
     worker.work(burst=True)
     assert _samples(local.get("/metrics").text)[key] == before + 1
+
+
+@pytest.mark.usefixtures("committed")
+def test_each_ai_reply_is_timed_and_its_confidence_counted(local):
+    from backend.channels.base import MessageIn
+    from backend.conversations import service as pipeline
+    from backend.core.db import session_scope
+    from tests.backend.channels.helpers import make_channel, run_worker
+
+    timed = ("bizbot_ai_reply_seconds_count", (("answerer", "offline"),))
+    scored = ("bizbot_ai_confidence_count", ())
+    before = _samples(local.get("/metrics").text)
+    cfg = make_channel("telegram")
+    with session_scope() as session:
+        pipeline.receive(session, cfg=cfg, events_in=[
+            MessageIn(external_id="m-metrics", sender_id="c-metrics", text="When do you open?")
+        ])  # fmt: skip
+    run_worker("inbound")
+    after = _samples(local.get("/metrics").text)
+    assert after[timed] == before.get(timed, 0) + 1
+    assert after[scored] == before.get(scored, 0) + 1
