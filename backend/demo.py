@@ -52,9 +52,11 @@ def _ensure_user(session: Session, *, business_id: int, email: str, name: str, r
     user = auth_repo.find_user_by_login_email(session, email=email)
     if user is None:
         user = User(email=email, name=name, password_hash=hash_password(settings.demo_password))
-        user.email_verified_at = utcnow()  # the demo's addresses are not real mailboxes
         session.add(user)
-        session.flush()
+    if user.email_verified_at is None:  # the demo's addresses are not real mailboxes
+        user.email_verified_at = utcnow()
+        session.add(user)
+    session.flush()
     if tenants_repo.get_membership(session, business_id=business_id, user_id=user.id) is None:
         tenants.add_member(session, business_id=business_id, user_id=user.id, role=role)
     return user

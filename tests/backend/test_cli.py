@@ -67,3 +67,22 @@ def test_user_create_prints_its_id_and_explains_bad_input():
                 "--password", "plum orbit canyon 7", "--business-name", "Dup")  # fmt: skip
     assert again.returncode == 1
     assert "already exists" in again.stderr
+
+
+@pytest.mark.usefixtures("committed")
+def test_demo_users_never_see_the_confirm_your_email_banner():
+    from sqlmodel import select
+
+    from backend.demo import seed_demo
+    from backend.models import User
+
+    with session_scope() as session:
+        seed = seed_demo(session)
+        user = session.exec(select(User).where(User.email == seed.email)).one()
+        user.email_verified_at = None  # an older demo, from before verification existed
+        session.add(user)
+    with session_scope() as session:
+        seed_demo(session)
+    with session_scope() as session:
+        emails = session.exec(select(User.email).where(User.email_verified_at.is_(None))).all()
+    assert seed.email not in emails
