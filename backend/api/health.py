@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from rq import Worker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from backend.core.db import get_engine
 from backend.core.redis import get_redis
-from backend.models.base import utcnow
-
-# A worker whose heartbeat is older than this is treated as gone.
-WORKER_STALE_SECONDS = 90
+from backend.ops.metrics import alive_workers
 
 
 def _short(exc: Exception) -> str:
@@ -44,17 +40,9 @@ def check_redis() -> str:
 def check_worker() -> str:
     """ "ok" when an RQ worker has sent a heartbeat recently, else why not."""
     try:
-        workers = Worker.all(connection=get_redis())
+        alive = alive_workers()
     except Exception as exc:
         return _short(exc)
-    now = utcnow()
-    alive = [
-        w
-        for w in workers
-        if w.last_heartbeat
-        and (now - w.last_heartbeat.replace(tzinfo=now.tzinfo)).total_seconds()
-        < WORKER_STALE_SECONDS
-    ]
     if alive:
         return "ok"
     return (

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
+from backend.channels import repository as channels_repo
+from backend.conversations import repository as conversations_repo
 from backend.core.db import session_scope
 from backend.events import DomainEvent, listener
-from backend.models import ChannelIntegration, Conversation
 from backend.ops.metrics import HANDOFFS, SEND_FAILURES
 
 
@@ -21,13 +20,16 @@ def count_send_failure(event: DomainEvent) -> None:
     """One more message its channel refused, labelled with the channel's kind."""
     if event.data.get("delivery_status") != "failed":
         return
+    kind = None
     with session_scope() as session:
-        kind = session.execute(
-            sa.select(ChannelIntegration.kind)
-            .join(Conversation, Conversation.channel_integration_id == ChannelIntegration.id)
-            .where(
-                Conversation.id == event.data.get("conversation_id"),
-                Conversation.business_id == event.business_id,
+        conversation = conversations_repo.get_conversation(
+            session, business_id=event.business_id, conversation_id=event.data["conversation_id"]
+        )
+        if conversation is not None and conversation.channel_integration_id is not None:
+            integration = channels_repo.get_integration(
+                session,
+                business_id=event.business_id,
+                integration_id=conversation.channel_integration_id,
             )
-        ).scalar_one_or_none()
+            kind = integration.kind if integration else None
     SEND_FAILURES.labels(channel=kind or "unknown").inc()

@@ -137,3 +137,28 @@ def test_each_ai_reply_is_timed_and_its_confidence_counted(local):
     after = _samples(local.get("/metrics").text)
     assert after[timed] == before.get(timed, 0) + 1
     assert after[scored] == before.get(scored, 0) + 1
+
+
+@pytest.mark.usefixtures("committed")
+def test_a_message_the_channel_refused_is_counted_under_its_channel(local):
+    from backend.events import DomainEvent, dispatch
+    from tests.backend.channels.helpers import make_channel
+    from tests.factories import make_contact
+
+    cfg = make_channel("telegram")
+    from backend.core.db import session_scope
+    from backend.models import Business, Conversation
+
+    with session_scope() as session:
+        contact = make_contact(session, business=session.get(Business, cfg.business_id))
+        convo = Conversation(business_id=cfg.business_id, contact_id=contact.id,
+                             channel_integration_id=cfg.integration_id)  # fmt: skip
+        session.add(convo)
+        session.flush()
+        conversation_id = convo.id
+    key = ("bizbot_send_failures_total", (("channel", "telegram"),))
+    before = _samples(local.get("/metrics").text).get(key, 0)
+    for status in ("failed", "sent"):  # only the refusal counts
+        data = {"conversation_id": conversation_id, "delivery_status": status}
+        dispatch(DomainEvent("message.updated", cfg.business_id, data))
+    assert _samples(local.get("/metrics").text)[key] == before + 1
