@@ -66,7 +66,13 @@ def cmd_user_create(args: argparse.Namespace) -> int:
                 role=Role(args.role),
             )
             user_id, business_id, role = user.id, args.business, Role(args.role)
-    _print({"id": user_id, "business_id": business_id, "email": args.email, "role": role})
+        from backend.ops import system
+
+        if args.instance_admin:
+            system.set_instance_admin(session, email=args.email, grant=True)
+        admin = system.is_instance_admin(session, user_id=user_id)
+    _print({"id": user_id, "business_id": business_id, "email": args.email, "role": role,
+            "instance_admin": admin})  # fmt: skip
     return 0
 
 
@@ -217,7 +223,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--role", default="agent", choices=["owner", "admin", "agent", "viewer"],
         help="role in an existing business (default: agent)",
     )  # fmt: skip
+    create.add_argument(
+        "--instance-admin", action="store_true",
+        help="may open the System page (the first user of an installation always may)",
+    )  # fmt: skip
     create.set_defaults(func=cmd_user_create)
+    from backend.ops.cli import register_user_admin
+
+    register_user_admin(user)
 
     jobs = sub.add_parser("jobs", help="background jobs").add_subparsers(dest="jobs", required=True)
     jobs.add_parser("failed", help="list jobs that failed after their last retry").set_defaults(

@@ -52,6 +52,8 @@ def _ensure_user(session: Session, *, business_id: int, email: str, name: str, r
     user = auth_repo.find_user_by_login_email(session, email=email)
     if user is None:
         user = User(email=email, name=name, password_hash=hash_password(settings.demo_password))
+        # A fresh installation seeded with the demo: its owner runs the installation.
+        user.is_instance_admin = role == Role.OWNER and auth_repo.is_first_user(session)
         session.add(user)
     if user.email_verified_at is None:  # the demo's addresses are not real mailboxes
         user.email_verified_at = utcnow()

@@ -10,9 +10,13 @@ and never breaks the step that published.
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import threading
+import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,10 +70,103 @@ def dispatch(domain_event: DomainEvent) -> None:
             log.exception("listener %s failed on %s", getattr(func, "__name__", func), domain_event)
 
 
+# Work listeners hand back to do once per commit (see `after_batch`), by the commit being
+# delivered; None outside a delivery.
+_batch: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "bizbot_event_batch", default=None
+)
+_batch_flushers: dict[str, Callable[[list[Any]], None]] = {}
+
+
+def after_batch(kind: str, item: Any, flush: Callable[[list[Any]], None]) -> bool:
+    """Collect `item` to be handed to `flush` with the others of its kind once every event of
+    the commit being delivered reached its listeners (a live push pipelines its Redis
+    publishes this way). Returns False outside a delivery: the caller does the work itself."""
+    batch = _batch.get()
+    if batch is None:
+        return False
+    batch.setdefault(kind, []).append(item)
+    _batch_flushers[kind] = flush
+    return True
+
+
+@contextmanager
+def _collecting() -> Iterator[None]:
+    token = _batch.set({})
+    try:
+        yield
+    finally:
+        batch = _batch.get() or {}
+        _batch.reset(token)
+        for kind, items in batch.items():
+            try:
+                _batch_flushers[kind](items)
+            except Exception:  # Like a listener: never break the step that published.
+                log.exception("listener batch %s failed", kind)
+
+
 @sa_event.listens_for(Session, "after_commit")
 def _deliver(session: Session) -> None:
-    for domain_event in session.info.pop(_PENDING_KEY, []):
-        dispatch(domain_event)
+    pending = session.info.pop(_PENDING_KEY, [])
+    if not pending:
+        return
+    with _collecting():
+        for domain_event in pending:
+            dispatch(domain_event)
+
+
+class BusinessFlag:
+    """A per-process memory of one yes/no fact about a business that a listener checks before
+    doing any work, such as "has enabled webhook endpoints for message.created".
+
+    Listeners run after every commit of every reply; most businesses have nothing for most of
+    them, and asking the database each time was a large part of a reply's cost. A remembered
+    answer is used for `ttl` seconds: "yes" only makes the listener do its usual (fresh)
+    work, and "no" means something added since is honoured at most `ttl` seconds late by
+    other processes. In this process, writing a row of a `watch`ed model through the ORM
+    forgets that business's answers at once.
+    """
+
+    def __init__(
+        self,
+        lookup: Callable[..., bool],
+        *,
+        ttl: float = 5.0,
+        watch: tuple[type, ...] = (),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.lookup = lookup
+        self.ttl = ttl
+        self.clock = clock
+        self._known: dict[tuple[int, Hashable], tuple[float, bool]] = {}
+        self._lock = threading.Lock()
+        for model in watch:
+            for name in ("after_insert", "after_update", "after_delete"):
+                sa_event.listen(model, name, self._on_write)
+
+    def __call__(self, business_id: int, key: Hashable = None) -> bool:
+        """The fact for this business (and `key`), looked up when not known or too old."""
+        now = self.clock()
+        with self._lock:
+            known = self._known.get((business_id, key))
+        if known is not None and known[0] > now:
+            return known[1]
+        value = bool(self.lookup(business_id, key))
+        with self._lock:
+            self._known[(business_id, key)] = (now + self.ttl, value)
+        return value
+
+    def forget(self, business_id: int | None = None) -> None:
+        """Look the fact up again next time: for one business, or for all (None)."""
+        with self._lock:
+            if business_id is None:
+                self._known.clear()
+            else:
+                for known in [k for k in self._known if k[0] == business_id]:
+                    del self._known[known]
+
+    def _on_write(self, mapper: Any, connection: Any, target: Any) -> None:
+        self.forget(getattr(target, "business_id", None))
 
 
 @sa_event.listens_for(Session, "after_rollback")

@@ -27,6 +27,8 @@ LISTENER_MODULES: tuple[str, ...] = (
     "backend.billing.listeners",  # billing.limit_reached → tell the owners, once a month
     "backend.ops.listeners",  # handoffs and failed sends → /metrics counters
     "backend.ads.tasks",  # customer message.created with an ad's ref code → count it
+    "backend.onboarding.listeners",  # onboarding.completed → tell the owners "all set", once
+    "backend.templates.listeners",  # a broadcast's message status → broadcast.updated
 )
 
 _lock = threading.RLock()

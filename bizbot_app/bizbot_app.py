@@ -6,6 +6,7 @@ import reflex as rx
 
 from backend.api import asgi_app
 from backend.api.headers import security_headers
+from backend.core import logs
 from backend.core.config import settings
 from bizbot_app.pages.account import (
     access_denied_page,
@@ -30,8 +31,9 @@ from bizbot_app.pages.privacy import privacy_page
 from bizbot_app.pages.sales import sales_page
 from bizbot_app.pages.sections import PLACEHOLDER_SLUGS, placeholder_page
 from bizbot_app.pages.security import security_page
-from bizbot_app.pages.settings import settings_page
+from bizbot_app.pages.settings import business_deleted_page, settings_page
 from bizbot_app.pages.signup import signup_page
+from bizbot_app.pages.system import system_page
 from bizbot_app.pages.templates import templates_page
 from bizbot_app.pages.users import users_page
 from bizbot_app.pages.webhooks import webhooks_page
@@ -61,11 +63,15 @@ from state.overview import OnboardingState, OverviewState
 from state.privacy import PrivacyState
 from state.sales import SalesState
 from state.security import SecurityState
-from state.team import SettingsState, TeamState
+from state.settings import SettingsState
+from state.system import SystemState
+from state.team import TeamState
 from state.templates import TemplatesState
 from state.webhooks import WebhooksState
 
 settings.check_production()
+# This process's ERROR lines reach the System page's "last errors", as the workers' do.
+logs.capture_errors()
 
 app = rx.App(
     api_transformer=[asgi_app, security_headers],
@@ -107,6 +113,7 @@ def _live(load) -> list:
     return [load, LiveState.start]
 
 
+app.add_page(business_deleted_page, route="/business-deleted", title="Business deleted · BizBot")
 app.add_page(overview_page, route="/", title=_title("overview"), on_load=_live(OverviewState.load))
 app.add_page(
     onboarding_page,
@@ -175,6 +182,7 @@ app.add_page(
     on_load=_live(TemplatesState.load),
 )
 app.add_page(ads_page, route="/ads", title=_title("ads"), on_load=_live(AdsState.load))
+app.add_page(system_page, route="/system", title="System · BizBot", on_load=_live(SystemState.load))
 for _slug in PLACEHOLDER_SLUGS:
     if _slug == "ads":  # a real page now: bizbot_app/pages/ads.py
         continue

@@ -105,4 +105,7 @@ SECTIONS: list[Section] = [
 ]  # fmt: skip
 
 BY_SLUG: dict[str, Section] = {s.slug: s for s in SECTIONS}
-NAV_ITEMS = [s.nav for s in SECTIONS]
+# The installation's System page: not a business section (no role grants it, it is not in
+# SECTION_PERMISSIONS); the sidebar shows it to instance admins, whose allowed_sections hold it.
+SYSTEM_NAV = NavItem("system", "/system", "System", "server-cog")
+NAV_ITEMS = [*(s.nav for s in SECTIONS), SYSTEM_NAV]

@@ -437,8 +437,24 @@ def _field(icon: str, value: rx.Var[str], label: str) -> rx.Component:
     )
 
 
-def contact_card(contact: rx.Var, on_open_past: Callable[[rx.Var], rx.event.EventSpec]):
-    """Who the customer is: details, channel identities, lead, other conversations."""
+def broadcasts_switch(contact: rx.Var, opted_out: rx.Var, on_change, on_show) -> rx.Component:
+    """Whether the contact receives broadcasts: a switch agents flip (STOP / START by hand)."""
+    return rx.hstack(
+        rx.switch(checked=~opted_out, on_change=on_change, aria_label="Receives broadcasts",
+                  on_mount=on_show, key=contact.id, size="1"),
+        rx.text(rx.cond(opted_out, "Opted out of broadcasts", "Receives broadcasts"), size="1",
+                color=_MUTED, data_testid="contact-broadcasts"),
+        spacing="2", align="center",
+    )  # fmt: skip
+
+
+def contact_card(
+    contact: rx.Var,
+    on_open_past: Callable[[rx.Var], rx.event.EventSpec],
+    broadcasts: rx.Component | None = None,
+):
+    """Who the customer is: details, channel identities, lead, other conversations (and,
+    when given, the broadcasts_switch)."""
     return rx.vstack(
         rx.hstack(
             rx.avatar(fallback=contact.initial, size="4", radius="full"),
@@ -453,6 +469,7 @@ def contact_card(contact: rx.Var, on_open_past: Callable[[rx.Var], rx.event.Even
         ),
         _field("mail", contact.email, "Email"),
         _field("phone", contact.phone, "Phone"),
+        broadcasts if broadcasts is not None else rx.fragment(),
         rx.divider(),
         rx.text("Channels", size="1", weight="bold", color=_MUTED),
         rx.foreach(

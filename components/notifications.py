@@ -17,6 +17,7 @@ def kind_icon(icon: rx.Var[str]) -> rx.Component:
             (name, rx.icon(name, size=16))
             for name in (
                 "hand-helping", "user-check", "alarm-clock", "siren", "target", "banknote",
+                "party-popper",
             )
         ],
         rx.icon("bell", size=16),
@@ -156,4 +157,69 @@ def notification_bell(
         ),
         open=is_open,
         on_open_change=on_open_change,
+    )  # fmt: skip
+
+
+def notification_filters(
+    *,
+    chips: rx.Var,
+    selected: rx.Var[str],
+    on_select: Callable[[rx.Var], rx.event.EventSpec],
+    start: rx.Var[str],
+    end: rx.Var[str],
+    on_start: Callable,
+    on_end: Callable,
+    on_clear: Callable,
+    show_clear: rx.Var[bool],
+    error: rx.Var[str],
+) -> rx.Component:
+    """Kind chips with their counts (a chosen chip again: every kind) and a date range."""
+
+    def chip(c: rx.Var) -> rx.Component:
+        chosen = c.key == selected
+        return rx.cond(
+            (c.count > 0) | chosen,
+            rx.button(
+                c.label,
+                rx.badge(c.count, variant="solid", radius="full", size="1",
+                         color_scheme=rx.cond(chosen, "gray", "teal")),
+                variant=rx.cond(chosen, "solid", "soft"),
+                size="1",
+                radius="full",
+                on_click=on_select(c.key),
+                aria_pressed=rx.cond(chosen, "true", "false"),
+                custom_attrs={"data-kind": c.key},
+            ),
+        )  # fmt: skip
+
+    return rx.vstack(
+        rx.hstack(
+            rx.foreach(chips, chip),
+            spacing="2",
+            wrap="wrap",
+            aria_label="Filter by kind",
+            role="group",
+        ),
+        rx.hstack(
+            rx.el.label(
+                rx.hstack(rx.text("From", size="2"),
+                          rx.input(type="date", value=start, on_change=on_start, size="1",
+                                   aria_label="From date"),
+                          spacing="2", align="center"),
+            ),
+            rx.el.label(
+                rx.hstack(rx.text("To", size="2"),
+                          rx.input(type="date", value=end, on_change=on_end, size="1",
+                                   aria_label="To date"),
+                          spacing="2", align="center"),
+            ),
+            rx.cond(show_clear,
+                    rx.button("Clear filters", variant="ghost", size="1", on_click=on_clear)),
+            spacing="3",
+            align="center",
+            wrap="wrap",
+        ),
+        rx.cond(error != "", rx.text(error, size="2", color=rx.color("red", 11), role="alert")),
+        spacing="2",
+        width="100%",
     )  # fmt: skip

@@ -49,11 +49,13 @@ def sidebar(
     user_name: rx.Var[str],
     role: rx.Var[str],
     on_logout: rx.EventHandler,
+    business_logo: rx.Var[str] | str = "",
 ) -> rx.Component:
     """The left column on wide screens: brand, business, the allowed sections, the member."""
     return rx.vstack(
         *_contents(items, allowed=allowed, current=current, business_name=business_name,
-                   user_name=user_name, role=role, on_logout=on_logout),
+                   user_name=user_name, role=role, on_logout=on_logout,
+                   business_logo=business_logo),
         height="100vh",
         position="sticky",
         top="0",
@@ -77,6 +79,7 @@ def mobile_nav(
     user_name: rx.Var[str],
     role: rx.Var[str],
     on_logout: rx.EventHandler,
+    business_logo: rx.Var[str] | str = "",
 ) -> rx.Component:
     """On phones and narrow windows: a top bar whose menu button opens the same navigation."""
     return rx.hstack(
@@ -99,7 +102,7 @@ def mobile_nav(
                         ),
                         *_contents(items, allowed=allowed, current=current,
                                    business_name=business_name, user_name=user_name, role=role,
-                                   on_logout=on_logout),
+                                   on_logout=on_logout, business_logo=business_logo),
                         height="100%",
                         spacing="3",
                         padding="0.75em",
@@ -138,6 +141,7 @@ def _contents(
     user_name: rx.Var[str],
     role: rx.Var[str],
     on_logout: rx.EventHandler,
+    business_logo: rx.Var[str] | str = "",
 ) -> list[rx.Component]:
     return [
         rx.hstack(
@@ -147,8 +151,23 @@ def _contents(
             spacing="2",
             padding_x="0.75em",
         ),
-        rx.text(
-            business_name, size="2", color=rx.color("gray", 11), padding_x="0.75em", trim="both"
+        rx.hstack(
+            rx.cond(
+                rx.Var.create(business_logo) != "",
+                rx.image(
+                    src=business_logo,
+                    alt="",
+                    height="24px",
+                    width="24px",
+                    object_fit="contain",
+                    border_radius="4px",
+                    class_name="business-logo",
+                ),
+            ),
+            rx.text(business_name, size="2", color=rx.color("gray", 11), trim="both"),
+            align="center",
+            spacing="2",
+            padding_x="0.75em",
         ),
         rx.el.nav(
             rx.vstack(

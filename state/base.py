@@ -13,7 +13,10 @@ from backend.auth import service as auth
 from backend.auth.permissions import SECTION_PERMISSIONS, Actor
 from backend.auth.schemas import SessionInfo
 from backend.core.db import session_scope
+from backend.onboarding import service as onboarding
+from backend.ops import system
 from backend.security import policy
+from backend.tenants import service as tenants
 
 
 def hard_redirect(url: str) -> rx.event.EventSpec:
@@ -28,6 +31,8 @@ class BaseState(rx.State):
     user_name: str = ""
     user_email: str = ""
     business_name: str = ""
+    # The business's logo beside its name in the sidebar ("" when it has none).
+    business_logo_url: str = ""
     role: str = ""
     allowed_sections: list[str] = []
     # The section slug of the page being shown, and whether the role may open it.
@@ -39,6 +44,16 @@ class BaseState(rx.State):
     # The member has not confirmed their email yet (the dashboard offers to resend the link).
     email_unverified: bool = False
     verification_notice: str = ""
+    # Runs this installation: sees the System page (its nav entry is "system" in allowed_sections).
+    is_instance_admin: bool = False
+    # The setup checklist's nudge in the header (owners, until it is done or dismissed).
+    setup_nudging: bool = False
+    setup_dismissed: bool = False
+    setup_done: int = 0
+    setup_total: int = 0
+    setup_next_title: str = ""
+    setup_next_route: str = ""
+    setup_next_action: str = ""
 
     def _session_token(self) -> str | None:
         try:
@@ -64,6 +79,7 @@ class BaseState(rx.State):
         self.signed_in = False
         self.user_name = self.user_email = self.business_name = self.role = ""
         self.allowed_sections = []
+        self.is_instance_admin = False
 
     def _client_ip(self) -> str | None:
         return self.router.session.client_ip or None
@@ -74,10 +90,14 @@ class BaseState(rx.State):
         with session_scope() as session:
             info = auth.resolve_session(session, token=self._session_token())
             gate = unverified = None
+            logo = ""
+            admin = False
             if info is not None:
                 gate = policy.access_gate(session, business_id=info.business_id,
                                           user_id=info.user_id, ip=self._client_ip())  # fmt: skip
                 unverified = not account.is_verified(session, user_id=info.user_id)
+                logo = tenants.logo_url_for(session, business_id=info.business_id)
+                admin = system.is_instance_admin(session, user_id=info.user_id)
         if info is None or gate is not None:
             self._forget()
             self.gate, self.gate_message = (gate.kind, gate.message) if gate else ("", "")
@@ -85,6 +105,10 @@ class BaseState(rx.State):
         self.gate = self.gate_message = ""
         self.email_unverified = bool(unverified)
         self._remember(info)
+        self.business_logo_url = logo
+        self.is_instance_admin = bool(admin)
+        if self.is_instance_admin:  # not a business section: no role grants it
+            self.allowed_sections = [*self.allowed_sections, "system"]
         return info.actor
 
     def _login_redirect(self) -> rx.event.EventSpec:
@@ -101,7 +125,22 @@ class BaseState(rx.State):
         actor = self.current_actor()
         self.section = section
         self.section_allowed = actor is not None and actor.can_open(section)
+        self._read_setup(actor)
         return actor if self.section_allowed else None
+
+    def _read_setup(self, actor: Actor | None) -> None:
+        """Refresh the header's setup nudge (one query; nothing for roles without setup)."""
+        if actor is None or not actor.can_open("onboarding"):
+            self.setup_nudging = self.setup_dismissed = False
+            return
+        with session_scope() as session:
+            checklist = onboarding.checklist(session, actor=actor)
+        step = checklist.next_step
+        self.setup_nudging, self.setup_dismissed = checklist.nudging, checklist.dismissed
+        self.setup_done, self.setup_total = checklist.done_count, checklist.total
+        self.setup_next_title = step.title if step else ""
+        self.setup_next_route = step.route if step else ""
+        self.setup_next_action = step.action if step else ""
 
     @rx.event
     def open_section(self, section: str):

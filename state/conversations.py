@@ -34,6 +34,8 @@ from backend.inbox.schemas import (
     ThreadView,
 )
 from backend.payments.base import format_amount
+from backend.templates import service as templates
+from backend.templates.schemas import TemplateError
 from state.base import BaseState
 from state.live import LiveBatch, SharedReads, live_consumer
 from state.notifications import relative_time, utc_label
@@ -1628,3 +1630,39 @@ class ConversationsState(BaseState):
         """How many canned responses there are."""
         n = len(self.canned)
         return "No canned responses yet" if n == 0 else f"{n} canned response{'s' * (n != 1)}"
+
+    # --- broadcasts opt-out on the contact card (templates) -----------------------------------
+
+    contact_opted_out: bool = False
+
+    @rx.event
+    def show_contact_opt_out(self):
+        """Read whether the card's contact opted out of broadcasts (when the card shows)."""
+        actor = self._actor()
+        if actor is None or not self.contact.id:
+            return
+        try:
+            with session_scope() as session:
+                opted = templates.is_opted_out(session, actor=actor, contact_id=self.contact.id)
+        except (TemplateError, PermissionDenied):
+            return
+        self.contact_opted_out = opted
+
+    @rx.event
+    def set_contact_receives_broadcasts(self, receives: bool):
+        """Opt the card's contact out of broadcasts, or back in (the card's switch)."""
+        actor = self._actor()
+        if actor is None:
+            return self._login_redirect()
+        try:
+            with session_scope() as session:
+                templates.set_opt_out(
+                    session, actor=actor, contact_id=self.contact.id, opted_out=not receives
+                )
+        except (TemplateError, PermissionDenied) as exc:
+            return rx.toast.error(_error_text(exc))
+        self.contact_opted_out = not receives
+        return rx.toast.success(
+            "Receives broadcasts again." if receives else "Opted out of broadcasts.",
+            duration=2500,
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import reflex as rx
@@ -31,6 +31,7 @@ KIND_ICONS = {
     "sla_breached": "siren",
     "new_lead": "target",
     "payment_received": "banknote",
+    "setup_complete": "party-popper",
 }
 
 
@@ -196,25 +197,61 @@ class BellState(BaseState):
 
 
 @dataclass(frozen=True)
+class KindChip:
+    """One kind filter of the page, with how many notifications it has in the chosen dates."""
+
+    key: str
+    label: str
+    count: int
+    unread: int
+
+
+@dataclass(frozen=True)
+class _Filters:
+    """What the page is filtered by (its kind filter key, its dates) besides unread-only."""
+
+    kind: str = ""
+    start: date | None = None
+    end: date | None = None
+
+
+@dataclass(frozen=True)
 class _Page:
     items: list[NotificationItem]
     unread: int
     next_before_id: int | None
+    chips: list[KindChip] | None = None
 
 
 def _read_page(
-    actor: Actor, request: tuple[int, bool, int], shared: SharedReads | None = None
+    actor: Actor,
+    request: tuple[int, bool, int, _Filters],
+    shared: SharedReads | None = None,
 ) -> tuple[_Page, PreferencesView | None]:
-    _version, unread_only, count = request
+    _version, unread_only, count, filters = request
     with session_scope() as session:
         page = notifications.list_notifications(
-            session, actor=actor, unread_only=unread_only, limit=max(1, min(count, 100))
+            session, actor=actor, unread_only=unread_only, limit=max(1, min(count, 100)),
+            kind=filters.kind or None, start=filters.start, end=filters.end,
+        )  # fmt: skip
+        counts = notifications.kind_counts(
+            session, actor=actor, start=filters.start, end=filters.end
         )
         prefs = notifications.get_preferences(session, actor=actor)
     return (
-        _Page([notification_item(v) for v in page.items], page.unread_count, page.next_before_id),
+        _Page(
+            [notification_item(v) for v in page.items],
+            page.unread_count,
+            page.next_before_id,
+            [KindChip(c.key, c.label, c.count, c.unread) for c in counts],
+        ),
         prefs,
     )
+
+
+def _day(value: str) -> date | None:
+    """A date input's value ("" for none); ValueError when it is not YYYY-MM-DD."""
+    return date.fromisoformat(value) if value.strip() else None
 
 
 @live_consumer(read=_read_page, routes=("/notifications",), events=("notification.",))
@@ -230,17 +267,37 @@ class NotificationsState(BaseState):
     email_address: str = ""
     email_available: bool = False
     email_unavailable_reason: str = ""
+    # Filters: a kind filter key ("" for all) and a date range (YYYY-MM-DD, "" for open).
+    kind: str = ""
+    start: str = ""
+    end: str = ""
+    filter_error: str = ""
+    chips: list[KindChip] = []
     _page_version: int = 0
+
+    @rx.var
+    def filtered(self) -> bool:
+        """Whether a kind or a date narrows the list (the empty state says so)."""
+        return bool(self.kind or self.start or self.end)
 
     def _on_page(self) -> bool:
         return self.section == "notifications" and self.router.url.path.rstrip("/") == (
             "/notifications"
         )
 
+    def _filters(self) -> _Filters | None:
+        try:
+            return _Filters(self.kind, _day(self.start), _day(self.end))
+        except ValueError:
+            self.filter_error = "Enter dates as YYYY-MM-DD, or clear them."
+            return None
+
     def _show(self, page: _Page, prefs: PreferencesView | None, *, append: bool = False) -> None:
         self.items = [*self.items, *page.items] if append else page.items
         self.unread = page.unread
         self.next_before_id = page.next_before_id or 0
+        if page.chips is not None:
+            self.chips = page.chips
         if prefs is not None:
             self.preferences = [
                 PreferenceItem(p.kind, p.label, p.description, p.in_app, p.email)
@@ -252,20 +309,35 @@ class NotificationsState(BaseState):
         self.loaded = True
 
     def _reload(self, actor: Actor) -> None:
+        filters = self._filters()
+        if filters is None:
+            return
         self._page_version += 1
-        self._show(*_read_page(actor, (self._page_version, self.unread_only, PAGE_SIZE)))
+        try:
+            result = _read_page(actor, (self._page_version, self.unread_only, PAGE_SIZE, filters))
+        except NotificationError as exc:
+            self.filter_error = exc.message
+            return
+        self.filter_error = ""
+        self._show(*result)
 
-    def _live_request(self, batch: LiveBatch, actor: Actor) -> tuple[int, bool, int] | None:
+    def _live_request(
+        self, batch: LiveBatch, actor: Actor
+    ) -> tuple[int, bool, int, _Filters] | None:
         if not (self.loaded and self._on_page()):
             return None
         if batch.tick:
             self.items = _retimed(self.items)
             return None
         if batch.resync or batch.for_user(actor.user_id, "notification."):
-            return (self._page_version, self.unread_only, max(PAGE_SIZE, len(self.items)))
+            filters = self._filters()
+            if filters is None or self.filter_error:
+                return None
+            count = max(PAGE_SIZE, len(self.items))
+            return (self._page_version, self.unread_only, count, filters)
         return None
 
-    def _live_apply(self, request: tuple[int, bool, int], result: Any) -> None:
+    def _live_apply(self, request: tuple[int, bool, int, _Filters], result: Any) -> None:
         if request[0] == self._page_version and self._on_page():
             self._show(*result)
 
@@ -278,10 +350,7 @@ class NotificationsState(BaseState):
         self._reload(actor)
         return None
 
-    @rx.event
-    def set_unread_only(self, value: bool):
-        """Show only unread notifications, or all."""
-        self.unread_only = bool(value)
+    def _refilter(self):
         actor = self.current_actor()
         if actor is None:
             return self._login_redirect()
@@ -289,18 +358,54 @@ class NotificationsState(BaseState):
         return None
 
     @rx.event
+    def set_unread_only(self, value: bool):
+        """Show only unread notifications, or all."""
+        self.unread_only = bool(value)
+        return self._refilter()
+
+    @rx.event
+    def set_kind(self, kind: str):
+        """Show one kind filter's notifications ("" for every kind)."""
+        self.kind = "" if kind == self.kind else kind
+        return self._refilter()
+
+    @rx.event
+    def set_start(self, value: str):
+        """Show notifications from this day on (the business's time zone)."""
+        self.start = value
+        return self._refilter()
+
+    @rx.event
+    def set_end(self, value: str):
+        """Show notifications up to and including this day."""
+        self.end = value
+        return self._refilter()
+
+    @rx.event
+    def clear_filters(self):
+        """Every kind, every date (the unread-only switch stays as it is)."""
+        self.kind = self.start = self.end = ""
+        return self._refilter()
+
+    @rx.event
     def load_older(self):
-        """Append the next (older) page."""
+        """Append the next (older) page, with the same filters."""
         actor = self.current_actor()
         if actor is None:
             return self._login_redirect()
-        if not self.next_before_id:
+        filters = self._filters()
+        if not self.next_before_id or filters is None:
             return None
-        with session_scope() as session:
-            page = notifications.list_notifications(
-                session, actor=actor, unread_only=self.unread_only,
-                before_id=self.next_before_id, limit=PAGE_SIZE,
-            )  # fmt: skip
+        try:
+            with session_scope() as session:
+                page = notifications.list_notifications(
+                    session, actor=actor, unread_only=self.unread_only,
+                    before_id=self.next_before_id, limit=PAGE_SIZE, kind=filters.kind or None,
+                    start=filters.start, end=filters.end,
+                )  # fmt: skip
+        except NotificationError as exc:
+            self.filter_error = exc.message
+            return None
         self._show(
             _Page([notification_item(v) for v in page.items], page.unread_count,
                   page.next_before_id),

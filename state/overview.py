@@ -10,6 +10,7 @@ from backend.analytics import service as analytics
 from backend.analytics.schemas import AI_RESOLVED_DEFINITION, AnalyticsError, Durations
 from backend.auth.permissions import Permission
 from backend.core.db import session_scope
+from backend.onboarding import service as onboarding
 from state.base import BaseState
 
 # Shown where there is nothing to measure yet.
@@ -240,10 +241,22 @@ class OverviewState(BaseState):
 
 
 class OnboardingState(BaseState):
-    """The getting-started checklist."""
+    """The getting-started checklist (its page, and dismissing it from the Overview)."""
 
-    steps: list[analytics.OnboardingStep] = []
+    steps: list[onboarding.ChecklistStep] = []
     done_count: int = 0
+    total: int = 0
+    next_key: str = ""
+    dismissed: bool = False
+    completed: bool = False
+
+    def _show(self, actor) -> None:
+        with session_scope() as session:
+            checklist = onboarding.checklist(session, actor=actor)
+        self.steps = checklist.steps
+        self.done_count, self.total = checklist.done_count, checklist.total
+        self.next_key = checklist.next_step.key if checklist.next_step else ""
+        self.dismissed, self.completed = checklist.dismissed, checklist.completed
 
     @rx.event
     def load(self):
@@ -251,8 +264,35 @@ class OnboardingState(BaseState):
         actor = self._enter("onboarding")
         if actor is None:
             return None if self.signed_in else self._login_redirect()
+        self._show(actor)
+        return None
+
+    def _owner(self):
+        actor = self.current_actor()
+        if actor is None or not actor.can_open("onboarding"):
+            return None
+        return actor
+
+    @rx.event
+    def dismiss(self):
+        """Hide the checklist card and the header nudge."""
+        actor = self._owner()
+        if actor is None:
+            return self._login_redirect() if not self.signed_in else None
         with session_scope() as session:
-            steps = analytics.onboarding_steps(session, actor=actor)
-        self.steps = steps
-        self.done_count = sum(1 for s in steps if s.done)
+            onboarding.dismiss(session, actor=actor)
+        self._read_setup(actor)
+        self._show(actor)
+        return rx.toast.info("Checklist hidden. Show it again from the Overview.", duration=3000)
+
+    @rx.event
+    def show_again(self):
+        """Bring the checklist back to the Overview and the header."""
+        actor = self._owner()
+        if actor is None:
+            return self._login_redirect() if not self.signed_in else None
+        with session_scope() as session:
+            onboarding.show_again(session, actor=actor)
+        self._read_setup(actor)
+        self._show(actor)
         return None

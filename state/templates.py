@@ -11,8 +11,15 @@ import reflex as rx
 from backend.auth.permissions import Actor, PermissionDenied
 from backend.core.db import session_scope
 from backend.templates import service as templates
-from backend.templates.schemas import GraphFailed, TemplateError, TemplateInput, TemplateView
+from backend.templates.schemas import (
+    GraphFailed,
+    SegmentPreview,
+    TemplateError,
+    TemplateInput,
+    TemplateView,
+)
 from state.base import BaseState
+from state.live import LiveBatch, SharedReads, live_consumer
 
 STATUS_LABELS = {
     "draft": "Draft",
@@ -493,6 +500,16 @@ class TemplatePickerState(BaseState):
 
 
 @dataclass(frozen=True)
+class RecipientRow:
+    """One contact of a broadcast and where their message is."""
+
+    name: str
+    status: str
+    status_label: str
+    error: str
+
+
+@dataclass(frozen=True)
 class BroadcastRow:
     """One broadcast in the list: its counts per status and its recipients."""
 
@@ -500,13 +517,22 @@ class BroadcastRow:
     name: str
     status: str
     summary: str
-    recipients: list[str]
+    recipients: list[RecipientRow]
+
+
+@dataclass(frozen=True)
+class ChannelOption:
+    """A WhatsApp number a broadcast can go out on."""
+
+    id: int
+    label: str
 
 
 RECIPIENT_LABELS = {
     "queued": "queued", "sent": "sent", "delivered": "delivered", "read": "read",
     "failed": "failed", "opted_out": "opted out",
 }  # fmt: skip
+ROUTE = "/templates"
 
 
 def _broadcast_row(view) -> BroadcastRow:
@@ -514,26 +540,56 @@ def _broadcast_row(view) -> BroadcastRow:
     return BroadcastRow(
         id=view.id, name=view.name, status=view.status, summary=summary,
         recipients=[
-            f"{r.contact_name}: {RECIPIENT_LABELS.get(r.status, r.status)}"
-            + (f" ({r.error})" if r.error else "")
+            RecipientRow(
+                name=r.contact_name, status=r.status,
+                status_label=RECIPIENT_LABELS.get(r.status, r.status), error=r.error or "",
+            )
             for r in view.recipients
         ],
     )  # fmt: skip
 
 
+def _read_broadcasts(actor: Actor, request: Any = None, shared: SharedReads | None = None):
+    """The latest broadcasts of the business with every recipient's status."""
+
+    def read() -> list[BroadcastRow]:
+        with session_scope() as session:
+            return [_broadcast_row(v) for v in templates.list_broadcasts(session, actor=actor)]
+
+    return shared.get(("templates.broadcasts", actor.business_id), read) if shared else read()
+
+
+def _preview_text(preview: SegmentPreview) -> str:
+    if not preview.total:
+        return "No contact on this number matches the segment."
+    text = f"{preview.total} contact(s) match: {preview.will_send} will get it"
+    return text + (f", {preview.opted_out} opted out." if preview.opted_out else ".")
+
+
+@live_consumer(read=_read_broadcasts, routes=(ROUTE,), events=("broadcast.",))
 class BroadcastsState(BaseState):
-    """The broadcast form (an approved template to a segment) and the latest broadcasts."""
+    """The broadcast form (an approved template to a segment) and the latest broadcasts, whose
+    recipients' statuses update live as WhatsApp reports them."""
 
     broadcasts: list[BroadcastRow] = []
+    b_loaded: bool = False
     choices: list[PickerOption] = []
+    channels: list[ChannelOption] = []
     b_template: str = ""
     b_name: str = ""
     b_label: str = ""
     b_stage: str = ""
+    b_channel: str = ""
     b_values: list[str] = []
     b_header_values: list[str] = []
     b_error: str = ""
     b_notice: str = ""
+    b_preview: str = ""
+
+    @rx.var
+    def channel_labels(self) -> list[str]:
+        """The WhatsApp numbers a broadcast can go out on."""
+        return [c.label for c in self.channels]
 
     @rx.var
     def choice_labels(self) -> list[str]:
@@ -558,9 +614,19 @@ class BroadcastsState(BaseState):
     def _reload(self, actor: Actor) -> None:
         with session_scope() as session:
             views = templates.approved_templates(session, actor=actor)
-            self.broadcasts = [
-                _broadcast_row(v) for v in templates.list_broadcasts(session, actor=actor)
-            ]
+            channels = templates.broadcast_channels(session, actor=actor)
+        self.broadcasts = _read_broadcasts(actor)
+        self.b_loaded = True
+        options: list[ChannelOption] = []
+        for integration_id, name in channels:
+            if any(o.label == name for o in options):
+                name = f"{name} #{integration_id}"
+            options.append(ChannelOption(integration_id, name))
+        self.channels = options
+        labels = [o.label for o in options]
+        if self.b_channel not in labels:
+            self.b_channel = labels[0] if labels else ""
+        self._preview(actor)
         self.choices = [
             PickerOption(
                 id=v.id, label=f"{v.name} ({v.language})", body=v.body,
@@ -569,6 +635,31 @@ class BroadcastsState(BaseState):
             )
             for v in views
         ]  # fmt: skip
+
+    def _channel_id(self) -> int | None:
+        return next((c.id for c in self.channels if c.label == self.b_channel), None)
+
+    def _preview(self, actor: Actor) -> None:
+        """Count the segment's contacts now, before anything is sent."""
+        try:
+            with session_scope() as session:
+                preview = templates.preview_segment(
+                    session, actor=actor, label=self.b_label or None,
+                    lead_stage=self.b_stage or None, integration_id=self._channel_id(),
+                )  # fmt: skip
+        except (TemplateError, PermissionDenied) as exc:
+            self.b_preview = _error_text(exc)
+            return
+        self.b_preview = _preview_text(preview)
+
+    def _live_request(self, batch: LiveBatch, actor: Actor) -> bool | None:
+        if not self.b_loaded or batch.tick or self.router.url.path.rstrip("/") != ROUTE:
+            return None
+        return True
+
+    def _live_apply(self, request: bool, result: Any) -> None:
+        if self.broadcasts != result:
+            self.broadcasts = result
 
     @rx.event
     def load_broadcasts(self):
@@ -580,10 +671,14 @@ class BroadcastsState(BaseState):
     @rx.event
     def set_b(self, field: str, value: str):
         """Type into the broadcast form."""
-        if field in ("b_template", "b_name", "b_label", "b_stage"):
+        if field in ("b_template", "b_name", "b_label", "b_stage", "b_channel"):
             setattr(self, field, "" if value == "any" else value)
             if field == "b_template":
                 self.b_values, self.b_header_values = [], []
+            if field in ("b_label", "b_stage", "b_channel"):
+                actor = self.current_actor()
+                if actor is not None and actor.can_open("templates"):
+                    self._preview(actor)
 
     @rx.event
     def set_b_value(self, index: int, value: str):
@@ -613,11 +708,16 @@ class BroadcastsState(BaseState):
                     session, actor=actor, template_id=option.id, name=self.b_name,
                     variables=list(self.b_values), header_variables=list(self.b_header_values),
                     label=self.b_label or None, lead_stage=self.b_stage or None,
+                    integration_id=self._channel_id(),
                 )  # fmt: skip
         except (TemplateError, PermissionDenied) as exc:
             self.b_error = _error_text(exc)
             return None
         self.b_error = ""
-        self.b_notice = f"Sending {view.name} to {sum(view.counts.values())} contact(s)."
+        skipped = view.counts.get("opted_out", 0)
+        self.b_notice = (
+            f"Sending {view.name} to {sum(view.counts.values()) - skipped} contact(s)"
+            + (f"; {skipped} opted out and skipped." if skipped else ".")
+        )
         self._reload(actor)
         return None

@@ -138,3 +138,10 @@ def make_order(
                       unit_price_cents=price, quantity=qty, line_total_cents=price * qty),
         )  # fmt: skip
     return order
+
+
+def make_instance_admin(session: Session, *, business: Business | None = None) -> User:
+    """A user who runs the installation (may open the System page), owner of a business."""
+    user = make_user(session, business=business)
+    user.is_instance_admin = True
+    return _add(session, user)

@@ -24,6 +24,7 @@ from backend.ai.schemas import Action, EngineInput, HandoffReason, Turn
 from backend.auth.permissions import Actor, Permission
 from backend.knowledge.schemas import RetrievedChunk
 from backend.models.ai import AIRule
+from backend.onboarding import service as onboarding
 from backend.security import service as audit
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "get_rules",
     "save_rules",
     "try_message",
+    "update_business_hours",
 ]
 
 MAX_TRY_CHARS = 2000
@@ -157,7 +159,32 @@ def save_rules(session: Session, *, actor: Actor, fields: Mapping[str, Any]) -> 
             target_id=rule.id,
             details={"fields": changed},
         )
+    onboarding.record_step(session, business_id=actor.business_id, step="ai_rules")
     return get_rules(session, actor=actor)
+
+
+def update_business_hours(
+    session: Session,
+    *,
+    actor: Actor,
+    days: Mapping[str, list[list[str]]],
+    out_of_hours_message: str,
+) -> RulesForm:
+    """Change only the weekly hours and the out-of-hours reply (the Settings page); no open
+    day means open around the clock, and a timezone of the hours' own is kept."""
+    actor.require(Permission.AI_RULES_MANAGE)
+    _, rule = repo.get_business_and_rule(session, business_id=actor.business_id)
+    own_tz = ((rule.business_hours if rule else None) or {}).get("timezone")
+    hours: dict[str, Any] = {}
+    if any(days.values()):
+        hours = {"days": {day: ranges for day, ranges in days.items() if ranges}}
+        if own_tz:
+            hours["timezone"] = own_tz
+    return save_rules(
+        session,
+        actor=actor,
+        fields={"business_hours": hours, "out_of_hours_message": out_of_hours_message},
+    )
 
 
 def _turns(history: list[tuple[str, str]]) -> list[Turn]:
@@ -263,6 +290,7 @@ def try_message(
         )
     finally:
         savepoint.rollback()
+    onboarding.record_step(session, business_id=actor.business_id, step="test_conversation")
     if decision.used_llm:
         # Trying costs real tokens: they count against the monthly budget like any answer.
         usage.record(

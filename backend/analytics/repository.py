@@ -11,9 +11,8 @@ from backend.models.ai import AIRule
 from backend.models.channels import ChannelIntegration
 from backend.models.contacts import Contact
 from backend.models.conversations import Conversation
-from backend.models.knowledge import KnowledgeSource
 from backend.models.leads import Lead
-from backend.models.tenants import Business, Membership
+from backend.models.tenants import Business
 
 
 def _count(session: Session, model, *where) -> int:
@@ -37,16 +36,6 @@ def workspace_counts(session: Session, *, business_id: int, since: datetime) -> 
         ),
         "contacts": _count(session, Contact, Contact.business_id == business_id),
         "leads": _count(session, Lead, Lead.business_id == business_id),
-        "channels": _count(
-            session,
-            ChannelIntegration,
-            ChannelIntegration.business_id == business_id,
-            ChannelIntegration.is_enabled,
-        ),
-        "knowledge_sources": _count(
-            session, KnowledgeSource, KnowledgeSource.business_id == business_id
-        ),
-        "members": _count(session, Membership, Membership.business_id == business_id),
     }
 
 

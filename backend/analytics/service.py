@@ -1,4 +1,4 @@
-"""Figures for the dashboard's overview and the onboarding checklist."""
+"""Figures for the dashboard's overview."""
 
 from __future__ import annotations
 
@@ -47,17 +47,6 @@ class OverviewFigures:
     conversations_total: int = 0
 
 
-@dataclass(frozen=True)
-class OnboardingStep:
-    """One step of getting started, with where to do it and whether it is done."""
-
-    key: str
-    title: str
-    text: str
-    route: str
-    done: bool
-
-
 def overview(session: Session, *, actor: Actor) -> OverviewFigures:
     """The business's headline numbers (any member)."""
     actor.require(Permission.DASHBOARD_VIEW)
@@ -71,25 +60,6 @@ def overview(session: Session, *, actor: Actor) -> OverviewFigures:
         leads=counts["leads"],
         conversations_total=repo.conversation_count(session, business_id=actor.business_id),
     )
-
-
-def onboarding_steps(session: Session, *, actor: Actor) -> list[OnboardingStep]:
-    """The getting-started checklist, each step's completion read from real data."""
-    actor.require(Permission.BUSINESS_MANAGE)
-    counts = repo.workspace_counts(session, business_id=actor.business_id, since=utcnow())
-    return [
-        OnboardingStep("account", "Create your business account",
-                       "Done: you are the owner of this business.", "/settings", True),
-        OnboardingStep("knowledge", "Teach your assistant",
-                       "Add FAQs or upload documents so the AI can answer customers.",
-                       "/knowledge", counts["knowledge_sources"] > 0),
-        OnboardingStep("channel", "Connect a channel",
-                       "Add the website chat widget, WhatsApp, Telegram, Instagram or Messenger.",
-                       "/integrations", counts["channels"] > 0),
-        OnboardingStep("team", "Invite your team",
-                       "Agents take over conversations the AI should not answer.",
-                       "/users", counts["members"] > 1),
-    ]  # fmt: skip
 
 
 # --- the Overview analytics -------------------------------------------------------------------

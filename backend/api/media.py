@@ -16,6 +16,7 @@ from backend.auth.permissions import Permission
 from backend.commerce import service as commerce
 from backend.conversations import service as conversations
 from backend.core.db import session_scope
+from backend.tenants import service as tenants
 
 # Shown in the page; anything else is downloaded, so a file can never run as a page of ours.
 _INLINE = ("image/", "audio/", "video/", "application/pdf")
@@ -99,7 +100,33 @@ _IMAGE_TYPES = {
     ".webp": "image/webp",
 }
 
+
+def _logo(business_id: int, name: str):
+    with session_scope() as session:
+        return tenants.find_logo(session, business_id=business_id, name=name)
+
+
+async def business_logo(request: Request) -> Response:
+    """A business's logo (public: it appears beside the name and on the widget); 404 unless
+    the name is its current logo."""
+    try:
+        business_id = int(request.path_params["business_id"])
+    except ValueError:
+        return JSONResponse({"error": "Not found.", "code": "not_found"}, status_code=404)
+    found = await run_in_threadpool(_logo, business_id, request.path_params["name"])
+    if found is None:
+        return JSONResponse({"error": "Not found.", "code": "not_found"}, status_code=404)
+    path, mime = found
+    # The name is the content's hash, so the URL changes whenever the logo does.
+    return FileResponse(
+        path,
+        media_type=mime,
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=31536000"},
+    )
+
+
 routes = [
+    Route("/api/media/logo/{business_id}/{name}", business_logo, methods=["GET"]),
     Route("/api/media/products/{product_id}", product_image, methods=["GET"]),
     Route("/api/media/{message_id}/{index}", attachment, methods=["GET"]),
 ]

@@ -15,13 +15,14 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+import anyio
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from backend.channels import registry
+from backend.channels import registry, webhook_cache
 from backend.channels import service as channels
 from backend.channels.base import (
     BadPayload,
@@ -32,7 +33,7 @@ from backend.channels.base import (
 from backend.channels.service import WEBHOOK_KINDS, WebhookRefused
 from backend.conversations import service as conversations
 from backend.core.config import settings
-from backend.core.db import session_scope
+from backend.core.db import get_engine, session_scope
 from backend.core.ratelimit import RateLimited, hit
 from backend.templates import service as templates
 
@@ -87,30 +88,44 @@ def _check_ids(events_in: list[ChannelEvent]) -> None:
             raise BadPayload(f"a sender id is longer than {_MAX_ID} characters")
 
 
+_limiter: anyio.CapacityLimiter | None = None
+
+
+def _db_threads() -> anyio.CapacityLimiter:
+    """As many accept threads as the database pool keeps connections: a burst queues here
+    instead of opening (and closing) a PostgreSQL connection per request beyond the pool."""
+    global _limiter
+    if _limiter is None:
+        _limiter = anyio.CapacityLimiter(max(1, get_engine().pool.size()))
+    return _limiter
+
+
 def _challenge(kind: str, integration_id: int, query: Mapping[str, str]) -> str:
-    with session_scope() as session:
-        cfg = channels.webhook_config(session, integration_id=integration_id, kind=kind)
+    hit(settings.webhook_rate_limit, "webhook", str(integration_id))
+    cfg = webhook_cache.webhook_config(integration_id=integration_id, kind=kind)
     return registry.get_adapter(kind).challenge(query, cfg)
 
 
 def _receive(
     kind: str, integration_id: int, headers: Mapping[str, str], body: bytes
 ) -> tuple[int, dict[str, Any]]:
-    """In a worker thread: verify, then store the events and the raw body in one transaction."""
+    """In one worker thread: rate limit, verify, then store the events and the raw body once."""
+    # Per integration, however many senders: a flood cannot starve the other tenants.
+    hit(settings.webhook_rate_limit, "webhook", str(integration_id))
     adapter = registry.get_adapter(kind)
+    cfg = webhook_cache.webhook_config(integration_id=integration_id, kind=kind)
+    adapter.verify(headers, body, cfg)  # nothing is written before this passes
     content_type = headers.get("content-type")
-    with session_scope() as session:
-        cfg = channels.webhook_config(session, integration_id=integration_id, kind=kind)
-        adapter.verify(headers, body, cfg)  # nothing is written before this passes
-        try:
-            events_in = adapter.parse(body, cfg)
-            _check_ids(events_in)
-        except Exception as exc:  # An authentic body of an unexpected shape: kept, refused.
-            reason = (
-                str(exc)
-                if isinstance(exc, BadPayload)
-                else (f"unexpected payload shape ({type(exc).__name__}: {exc})")
-            )
+    try:
+        events_in = adapter.parse(body, cfg)
+        _check_ids(events_in)
+    except Exception as exc:  # An authentic body of an unexpected shape: kept, refused.
+        reason = (
+            str(exc)
+            if isinstance(exc, BadPayload)
+            else (f"unexpected payload shape ({type(exc).__name__}: {exc})")
+        )
+        with session_scope() as session:
             channels.record_delivery(
                 session,
                 cfg=cfg,
@@ -119,19 +134,22 @@ def _receive(
                 outcome="rejected",
                 error=reason,
             )
-            log.warning("webhook %s/%s refused an authentic body: %s", kind, integration_id, reason)
-            return 400, {"error": f"The body could not be used: {reason}.", "code": "bad_payload"}
-        new_ids = conversations.receive(session, cfg=cfg, events_in=events_in)
-        templates.after_webhook(session, events_in=events_in, new_ids=new_ids)
-        channels.record_delivery(
-            session,
-            cfg=cfg,
-            body=body,
-            content_type=content_type,
-            outcome="stored" if new_ids else "duplicate",
-            event_count=len(events_in),
-            new_event_ids=new_ids,
-        )
+        log.warning("webhook %s/%s refused an authentic body: %s", kind, integration_id, reason)
+        return 400, {"error": f"The body could not be used: {reason}.", "code": "bad_payload"}
+    try:
+        with session_scope() as session:
+            # One statement stores the events and the raw body atomically; in autocommit it is
+            # its own transaction, sparing the BEGIN and COMMIT round trips.
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            new_ids = conversations.receive(
+                session, cfg=cfg, events_in=events_in, raw_body=body, content_type=content_type
+            )
+            templates.after_webhook(session, events_in=events_in, new_ids=new_ids)
+    except IntegrityError:
+        # The integration or its business went since its config was cached: say so (404/410).
+        webhook_cache.forget(kind, integration_id)
+        webhook_cache.webhook_config(integration_id=integration_id, kind=kind)
+        raise
     reply = getattr(adapter, "webhook_response", None)
     extra = reply(events_in) if reply else None
     if extra:
@@ -143,16 +161,14 @@ async def webhook(request: Request) -> Response:
     """GET: the platform's verification handshake. POST: verify, store once, enqueue."""
     try:
         kind, integration_id = _target(request)
-        # Per integration, however many senders: a flood cannot starve the other tenants.
-        await run_in_threadpool(hit, settings.webhook_rate_limit, "webhook", str(integration_id))
         if request.method == "GET":
             challenge = await run_in_threadpool(
                 _challenge, kind, integration_id, dict(request.query_params)
             )
             return PlainTextResponse(challenge)
         body = await _read_body(request)
-        status, payload = await run_in_threadpool(
-            _receive, kind, integration_id, dict(request.headers), body
+        status, payload = await anyio.to_thread.run_sync(
+            _receive, kind, integration_id, dict(request.headers), body, limiter=_db_threads()
         )
         return JSONResponse(payload, status_code=status)
     except WebhookRefused as exc:

@@ -125,8 +125,9 @@ def invite_member(
     )
     subject = f"Join {business.name} on BizBot"
     enqueue_after_commit(
-        session, tasks.send_account_email, email, subject, body, **tasks.JOB_OPTIONS
-    )
+        session, tasks.send_account_email, email, subject, body, actor.business_id,
+        **tasks.JOB_OPTIONS,
+    )  # fmt: skip
     security.record(session, business_id=actor.business_id, action="member.invited",
                     actor_user_id=actor.user_id, ip=ip, target_type="invitation",
                     target_id=row.id, details={"email": email, "role": role.value})  # fmt: skip

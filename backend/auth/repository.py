@@ -132,3 +132,21 @@ def delete_membership(session: Session, row: Membership) -> None:
     """Remove a member from a business."""
     session.delete(row)
     session.flush()
+
+
+# Instance admins run the whole installation; these lookups are across tenants by design.
+_FIRST_USER_LOCK = 0x6269_7A62_6F74  # pg advisory lock: one "first user" at a time
+
+
+def is_first_user(session: Session) -> bool:
+    """Whether no user exists yet; holds a transaction lock so two first sign-ups serialize."""
+    if session.exec(select(User.id).limit(1)).first() is not None:
+        return False
+    session.exec(sa.select(sa.func.pg_advisory_xact_lock(_FIRST_USER_LOCK)))
+    return session.exec(select(User.id).limit(1)).first() is None
+
+
+def list_instance_admins(session: Session, *, lock: bool = False) -> list[User]:
+    """The installation's admins, oldest first (locked for update when `lock`)."""
+    query = select(User).where(User.is_instance_admin.is_(True)).order_by(User.id)
+    return list(session.exec(query.with_for_update() if lock else query).all())

@@ -83,6 +83,8 @@ def _check_new_account(session: Session, *, email: str, name: str, password: str
 
 def _add_user(session: Session, *, email: str, name: str, password: str) -> User:
     user = User(email=email, name=name.strip(), password_hash=passwords.hash_password(password))
+    # The installation's first account runs it (the System page); others get it from an admin.
+    user.is_instance_admin = repo.is_first_user(session)
     session.add(user)
     try:
         session.flush()
@@ -99,6 +101,9 @@ def sign_up(
         raise AuthError("Sign-up is closed on this BizBot. Ask an owner for an invitation.")
     if not business_name.strip():
         raise AuthError("Enter your business's name.", field="business_name")
+    returning = _returning_user(session, email=email, password=password)
+    if returning is not None:
+        return _new_business_for(session, user=returning, business_name=business_name)
     email = _check_new_account(session, email=email, name=name, password=password)
     try:
         business = tenants.create_business(session, name=business_name)
@@ -110,6 +115,31 @@ def sign_up(
     from backend.auth import account
 
     account.send_verification(session, user_id=user.id, business_id=business.id)
+    return SignupResult(business_id=business.id, user_id=user.id)
+
+
+def _returning_user(session: Session, *, email: str, password: str) -> User | None:
+    """An existing account that belongs to no business (its business was deleted, or it was
+    removed everywhere), signing up again with its own password: it gets a new business."""
+    try:
+        found = repo.find_user_by_login_email(session, email=normalize_email(email))
+    except AuthError:
+        return None  # _check_new_account names the bad email.
+    if found is None or not found.is_active:
+        return None
+    if tenants_repo.list_memberships_of_user(session, user_id=found.id):
+        return None
+    if not passwords.verify_password(password, found.password_hash):
+        return None
+    return found
+
+
+def _new_business_for(session: Session, *, user: User, business_name: str) -> SignupResult:
+    try:
+        business = tenants.create_business(session, name=business_name)
+    except tenants.BusinessError as exc:
+        raise AuthError(exc.message, field="business_name") from exc
+    tenants.add_member(session, business_id=business.id, user_id=user.id, role=Role.OWNER)
     return SignupResult(business_id=business.id, user_id=user.id)
 
 
@@ -185,7 +215,10 @@ def authenticate(
         raise InvalidCredentials()
     memberships = tenants_repo.list_memberships_of_user(session, user_id=user.id)
     if not memberships:
-        raise AuthError("Your account no longer belongs to a business. Ask for an invitation.")
+        raise AuthError(
+            "Your account no longer belongs to a business. Ask for an invitation, or create a "
+            "new business on the sign-up page with this email and password."
+        )
     user.last_login_at = utcnow()
     session.add(user)
     return LoginTicket(user_id=user.id, business_id=memberships[0].business_id)

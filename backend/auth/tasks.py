@@ -30,14 +30,18 @@ def compose_account_email(*, to: str, subject: str, body: str) -> EmailMessage:
     return message
 
 
-def send_account_email(to: str, subject: str, body: str) -> str:
+def send_account_email(to: str, subject: str, body: str, business_id: int | None = None) -> str:
     """Send one account email; "sent", or "logged" in development when SMTP_HOST is unset.
 
-    Failures raise EmailFailed so RQ retries with backoff.
+    With `business_id` (an invitation) it goes through that business's own SMTP server when it
+    set one. Failures raise EmailFailed so RQ retries with backoff.
     """
-    if not settings.smtp_host and not settings.is_production:
+    own = business_id is not None and notifications.has_business_smtp(business_id)
+    if not settings.smtp_host and not own and not settings.is_production:
         # Without SMTP a developer still needs the link: it goes to the worker's log.
         log.warning("SMTP_HOST is not set; this email to %s was not sent:\n%s", to, body)
         return "logged"
-    notifications.send_email(compose_account_email(to=to, subject=subject, body=body))
+    notifications.send_email(
+        compose_account_email(to=to, subject=subject, body=body), business_id=business_id
+    )
     return "sent"

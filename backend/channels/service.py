@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session
 
 from backend.channels import repository as repo
+from backend.channels import webhook_cache  # noqa: F401  (its commit hooks keep webhook configs fresh)
 from backend.channels.base import ChannelConfig
 from backend.channels.meta import ago
 from backend.core.config import settings

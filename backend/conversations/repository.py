@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import datetime
 from typing import Any
 
@@ -23,15 +25,76 @@ UNFINISHED = ("pending", "processing", RECORDED)
 UNMATCHED = "unmatched"
 
 
-def insert_inbound_event(session: Session, **values: Any) -> int | None:
-    """Store an event once: the new row's id, or None when (integration, external id) exists."""
-    stmt = (
-        insert(InboundEvent)
-        .values(**values)
-        .on_conflict_do_nothing(constraint="uq_inboundevent_integration_external")
-        .returning(InboundEvent.id)
-    )
-    return session.execute(stmt).scalar_one_or_none()
+# One fixed statement for any number of events (SQLAlchemy compiles it once, PostgreSQL prepares
+# it): the events come as one JSON array, new ones get ids in the array's order, and the raw
+# request is kept beside them when asked.
+_INSERT_EVENTS = sa.text("""
+WITH new_events AS (
+    INSERT INTO inboundevent (business_id, channel_integration_id, external_id,
+                              sender_external_id, kind, payload, provider_timestamp, status,
+                              attempts, created_at, updated_at)
+    SELECT :business_id, :integration_id, e.external_id, e.sender_external_id, e.kind,
+           e.payload, e.provider_timestamp, e.status, 0, now(), now()
+    FROM ROWS FROM (jsonb_to_recordset(CAST(:events AS jsonb))
+                    AS (external_id text, sender_external_id text, kind text, payload jsonb,
+                        provider_timestamp timestamptz, status text))
+         WITH ORDINALITY AS e(external_id, sender_external_id, kind, payload,
+                              provider_timestamp, status, n)
+    ORDER BY e.n
+    ON CONFLICT ON CONSTRAINT uq_inboundevent_integration_external DO NOTHING
+    RETURNING id
+), kept_delivery AS (
+    INSERT INTO webhookdelivery (business_id, channel_integration_id, body, content_type,
+                                 outcome, event_count, new_event_ids, created_at, updated_at)
+    SELECT :business_id, :integration_id, :body, :content_type,
+           CASE WHEN count(id) > 0 THEN 'stored' ELSE 'duplicate' END, :event_count,
+           coalesce(jsonb_agg(id ORDER BY id), '[]'::jsonb), now(), now()
+    FROM new_events
+    HAVING CAST(:keep_delivery AS boolean)
+)
+SELECT id FROM new_events ORDER BY id
+""")
+
+
+def insert_inbound_events(
+    session: Session,
+    *,
+    business_id: int,
+    channel_integration_id: int,
+    events: list[dict[str, Any]],
+    delivery: dict[str, Any] | None = None,
+) -> list[int]:
+    """Store events once, in one statement: the new rows' ids, in the order of `events`.
+
+    Each event: external_id, sender_external_id, kind, payload, provider_timestamp, status. One
+    whose (integration, external id) is already stored, or repeated in `events`, gets no row.
+    `delivery` (body, content_type): the raw webhook request is kept in the same statement,
+    "stored" when any event was new, else "duplicate".
+    """
+    rows = [
+        {**event, "provider_timestamp": _iso(event.get("provider_timestamp"))} for event in events
+    ]
+    params = {
+        "business_id": business_id,
+        "integration_id": channel_integration_id,
+        "events": json.dumps(rows, default=_jsonable),
+        "keep_delivery": delivery is not None,
+        "body": (delivery or {}).get("body"),
+        "content_type": (delivery or {}).get("content_type"),
+        "event_count": len(events),
+    }
+    return list(session.execute(_INSERT_EVENTS, params).scalars())
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    msg = f"{type(value).__name__} is not JSON serializable"
+    raise TypeError(msg)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def get_event_for_job(session: Session, *, event_id: int) -> InboundEvent | None:

@@ -32,13 +32,15 @@ from backend.channels.base import (
 )
 from backend.commerce import chat as commerce_chat
 from backend.conversations import repository as repo
+from backend.core.db import session_scope
 from backend.core.queue import enqueue_after_commit
 from backend.models.base import utcnow
-from backend.models.channels import InboundEvent
+from backend.models.channels import ChannelIntegration, InboundEvent
 from backend.models.contacts import Contact
 from backend.models.conversations import Conversation, Message, Outbox
 from backend.models.handoff import Handoff, HandoffReason
 from backend.ops import metrics
+from backend.templates import optout
 
 log = logging.getLogger(__name__)
 
@@ -59,34 +61,48 @@ _AI_ERROR_NOTICE = "Sorry, I can't answer right now. A member of our team will r
 
 
 def _payload(event: ChannelEvent) -> dict[str, Any]:
-    data = dataclasses.asdict(event)
+    # Shallow: the JSON encoding walks the values (asdict's deep copy cost more than the insert).
+    data = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
     data.pop("timestamp", None)
     data["type"] = event.kind
     return data
 
 
-def receive(session: Session, *, cfg: ChannelConfig, events_in: list[ChannelEvent]) -> list[int]:
+def receive(
+    session: Session,
+    *,
+    cfg: ChannelConfig,
+    events_in: list[ChannelEvent],
+    raw_body: bytes | None = None,
+    content_type: str | None = None,
+) -> list[int]:
     """The one entry point after a channel verified its request: store each event once.
 
     Returns the ids of events that were new; each is processed by a job enqueued after the
-    caller commits. A duplicate delivery stores and enqueues nothing.
+    caller commits. A duplicate delivery stores and enqueues nothing. With `raw_body` (a
+    webhook), the request is kept as its WebhookDelivery in the same statement.
     """
-    new_ids: list[int] = []
-    for event in events_in:
-        event_id = repo.insert_inbound_event(
-            session,
-            business_id=cfg.business_id,
-            channel_integration_id=cfg.integration_id,
-            external_id=str(event.external_id)[:255],
-            sender_external_id=getattr(event, "sender_id", None),
-            kind=event.kind,
-            payload=_payload(event),
-            provider_timestamp=event.timestamp,
-            status="pending",
-        )
-        if event_id is not None:
-            new_ids.append(event_id)
-            enqueue_after_commit(session, PROCESS_INBOUND, event_id, queue="inbound")
+    events = [
+        {
+            "external_id": str(event.external_id)[:255],
+            "sender_external_id": getattr(event, "sender_id", None),
+            "kind": event.kind,
+            "payload": _payload(event),
+            "provider_timestamp": event.timestamp,
+            "status": "pending",
+        }
+        for event in events_in
+    ]
+    delivery = None
+    if raw_body is not None:
+        delivery = {"body": raw_body, "content_type": (content_type or "")[:120] or None}
+    # One statement, one round trip, for the whole body and its raw copy.
+    new_ids = repo.insert_inbound_events(
+        session, business_id=cfg.business_id, channel_integration_id=cfg.integration_id,
+        events=events, delivery=delivery,
+    )  # fmt: skip
+    for event_id in new_ids:
+        enqueue_after_commit(session, PROCESS_INBOUND, event_id, queue="inbound")
     return new_ids
 
 
@@ -521,7 +537,15 @@ def process_event(session: Session, *, event: InboundEvent, final_attempt: bool)
                           reason=HandoffReason.PLAN_LIMIT)  # fmt: skip
         if message is not None:
             _after_incoming(session, event=event, contact=contact, message=message)
-            if _needs_answer(conversation, message) or _is_greeting(conversation, message):
+            # STOP / START answer for themselves: a confirmation, and no AI reply.
+            keyword = optout.handle_keyword(
+                session, business_id=event.business_id, contact_id=contact.id,
+                text=message.text or "", language=conversation.language,
+            )  # fmt: skip
+            if keyword is not None:
+                add_outbound(session, conversation=conversation, text=keyword.text,
+                             sender_type="ai", language=keyword.language)  # fmt: skip
+            elif _needs_answer(conversation, message) or _is_greeting(conversation, message):
                 event.status, event.last_error = repo.RECORDED, None
                 session.add(event)
                 session.info.setdefault(_RECORDED_KEY, {})[event.id] = message
@@ -554,6 +578,27 @@ def answer_recorded(session: Session, *, event: InboundEvent, final_attempt: boo
 # --- channel events beyond new messages -----------------------------------------------------
 
 
+def _channel_tells_names(business_id: int, integration_id: int) -> bool:
+    with session_scope() as session:
+        integration = channels_repo.get_integration(
+            session, business_id=business_id, integration_id=integration_id
+        )
+    try:
+        adapter = registry.get_adapter(integration.kind) if integration else None
+    except registry.UnknownChannel:
+        adapter = None
+    return adapter is not None and hasattr(adapter, "profile_name")
+
+
+# Whether a channel can look up a sender's name. A kind never changes, but a nameless contact
+# (a widget visitor) would look its channel up on every message: remembered per process.
+_tells_names = events.BusinessFlag(
+    lambda business_id, integration_id: _channel_tells_names(business_id, integration_id),
+    ttl=300.0,
+    watch=(ChannelIntegration,),
+)
+
+
 def _after_incoming(
     session: Session, *, event: InboundEvent, contact: Contact, message: Message
 ) -> None:
@@ -562,14 +607,7 @@ def _after_incoming(
         enqueue_after_commit(session, DOWNLOAD_MEDIA, message.id, queue="default")
     if contact.name or (contact.attributes or {}).get("profile_checked"):
         return
-    integration = channels_repo.get_integration(
-        session, business_id=event.business_id, integration_id=event.channel_integration_id
-    )
-    try:
-        adapter = registry.get_adapter(integration.kind) if integration else None
-    except registry.UnknownChannel:
-        adapter = None
-    if adapter is not None and hasattr(adapter, "profile_name"):
+    if _tells_names(event.business_id, event.channel_integration_id):
         contact.attributes = {**(contact.attributes or {}), "profile_checked": "pending"}
         session.add(contact)
         enqueue_after_commit(

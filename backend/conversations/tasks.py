@@ -21,6 +21,7 @@ from backend.core.db import get_engine, session_scope
 from backend.core.queue import enqueue, get_queue
 from backend.core.redis import get_redis
 from backend.knowledge import service as knowledge
+from backend.knowledge import tasks as knowledge_tasks
 from backend.models.base import utcnow
 from backend.models.channels import ChannelIntegration
 from backend.models.conversations import Conversation
@@ -257,6 +258,8 @@ def sweep() -> dict[str, int]:
         enqueue(send_outbound, outbox_id, queue="outbound")
     with session_scope() as session:
         sources = knowledge.enqueue_pending(session)
+    with session_scope() as session:
+        knowledge_tasks.refresh_search_statistics(session)  # after imports by single-entry jobs
     if event_ids or outbox_ids or sources:
         log.info("sweep re-enqueued %d events, %d replies, %d knowledge sources",
                  len(event_ids), len(outbox_ids), sources)  # fmt: skip

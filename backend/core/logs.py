@@ -8,8 +8,12 @@ business_id=…, conversation_id=…, event_id=…)`, kept in contextvars and cl
 
 from __future__ import annotations
 
+import json as _json
 import logging
 import sys
+import threading
+import traceback
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -50,7 +54,7 @@ def configure(*, json: bool | None = None, level: str | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [handler, ErrorRecorder()]
     root.setLevel(level or settings.log_level)
 
 
@@ -71,3 +75,76 @@ def clear() -> None:
 def get_logger(name: str | None = None) -> Any:
     """A structlog logger (key-value events) for new code; `logging` loggers work as well."""
     return structlog.get_logger(name)
+
+
+# The System page's "last errors": every process pushes its ERROR lines to one capped list.
+ERRORS_KEY = "bizbot:errors"
+ERRORS_KEPT = 200
+
+
+class ErrorRecorder(logging.Handler):
+    """Keeps the last ERRORS_KEPT error lines of every process in Redis (newest first).
+
+    Each entry: time, level, logger, event, the exception's last line, business and job ids.
+    Recording never raises and never recurses (an error logged while recording is dropped)."""
+
+    _busy = threading.local()
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Push the record to the Redis list (trimmed to ERRORS_KEPT)."""
+        if getattr(self._busy, "on", False):
+            return
+        self._busy.on = True
+        try:
+            from backend.core.redis import get_redis
+
+            entry = _error_entry(record)
+            with get_redis().pipeline(transaction=False) as pipe:
+                pipe.lpush(ERRORS_KEY, _json.dumps(entry, default=str))
+                pipe.ltrim(ERRORS_KEY, 0, ERRORS_KEPT - 1)
+                pipe.execute()
+        except Exception:  # noqa: S110 - Redis down: the line still reaches stderr anyway.
+            pass
+        finally:
+            self._busy.on = False
+
+
+def _error_entry(record: logging.LogRecord) -> dict[str, Any]:
+    bound = structlog.contextvars.get_contextvars()
+    if isinstance(record.msg, dict):  # a structlog call: its event dict carries the ids
+        data = {**bound, **record.msg}
+        event = str(data.get("event", ""))
+        exc = data.get("exc_info") or record.exc_info
+    else:
+        data = bound
+        event = record.getMessage()
+        exc = record.exc_info
+    if exc is True:
+        exc = sys.exc_info()
+    if isinstance(exc, BaseException):
+        exc = (type(exc), exc, exc.__traceback__)
+    error = ""
+    if isinstance(exc, tuple) and exc[0] is not None:
+        error = "".join(traceback.format_exception_only(exc[0], exc[1])).strip()
+    elif "\n" in event:  # RQ logs a failed job's whole traceback as the message
+        error = event.strip().splitlines()[-1]
+    return {
+        "at": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="seconds"),
+        "level": record.levelname.lower(),
+        "logger": record.name,
+        "event": event.strip().splitlines()[0][:300] if event.strip() else "",
+        "error": error.splitlines()[-1][:500] if error else "",
+        "business_id": data.get("business_id"),
+        "job_id": data.get("job_id"),
+    }
+
+
+def capture_errors() -> None:
+    """Record this process's ERROR lines for the System page (for processes that keep their own
+    logging set-up, such as the Reflex backend; `configure()` already does it)."""
+    root = logging.getLogger()
+    if not any(isinstance(h, ErrorRecorder) for h in root.handlers):
+        root.addHandler(ErrorRecorder())

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rq import Queue, Retry
+from rq.queue import EnqueueData
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -26,8 +27,11 @@ def enqueue(
     func: Callable[..., Any], *args: Any, queue: str = "default", retries: int = 3, **kwargs: Any
 ):
     """Enqueue a job with retries and exponential backoff (5 s, 30 s, 2 min …)."""
-    retry = Retry(max=retries, interval=[5, 30, 120, 600][:retries]) if retries else None
-    return get_queue(queue).enqueue(func, *args, retry=retry, **kwargs)
+    return get_queue(queue).enqueue(func, *args, retry=_retry(retries), **kwargs)
+
+
+def _retry(retries: int) -> Retry | None:
+    return Retry(max=retries, interval=[5, 30, 120, 600][:retries]) if retries else None
 
 
 _PENDING_KEY = "bizbot_enqueue_after_commit"
@@ -40,10 +44,38 @@ def enqueue_after_commit(
     session.info.setdefault(_PENDING_KEY, []).append((func, args, queue, kwargs))
 
 
+def enqueue_all(jobs: list[tuple[Callable[..., Any] | str, tuple, str, dict[str, Any]]]) -> None:
+    """Enqueue (func, args, queue, options) jobs in order, in one Redis round trip."""
+    batched: list[tuple[Queue, EnqueueData]] = []
+    for func, args, queue, kwargs in jobs:
+        options = dict(kwargs)
+        retries = options.pop("retries", 3)
+        retry = options.pop("retry", None) or _retry(retries)
+        parsed = Queue.parse_args(func, *args, retry=retry, **options)
+        if parsed.depends_on or parsed.repeat or parsed.unique or parsed.pipeline:
+            get_queue(queue).enqueue(func, *args, retry=retry, **options)  # RQ's own path
+            continue
+        data = Queue.prepare_data(
+            parsed.func, args=parsed.args, kwargs=parsed.kwargs, timeout=parsed.timeout,
+            result_ttl=parsed.result_ttl, ttl=parsed.ttl, failure_ttl=parsed.failure_ttl,
+            description=parsed.description, job_id=parsed.job_id, at_front=parsed.at_front,
+            meta=parsed.meta, retry=parsed.retry, on_success=parsed.on_success,
+            on_failure=parsed.on_failure, on_stopped=parsed.on_stopped, webhooks=parsed.webhooks,
+        )  # fmt: skip
+        batched.append((get_queue(queue), data))
+    if not batched:
+        return
+    with get_redis().pipeline() as pipe:
+        for q, data in batched:
+            q.enqueue_many([data], pipeline=pipe)
+        pipe.execute()
+
+
 @event.listens_for(Session, "after_commit")
 def _run_pending(session: Session) -> None:
-    for func, args, queue, kwargs in session.info.pop(_PENDING_KEY, []):
-        enqueue(func, *args, queue=queue, **kwargs)
+    pending = session.info.pop(_PENDING_KEY, None)
+    if pending:
+        enqueue_all(pending)
 
 
 @event.listens_for(Session, "after_rollback")

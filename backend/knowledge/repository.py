@@ -314,44 +314,63 @@ def sample_term_counts(
     return int(row[0]), dict(zip(terms, (int(value) for value in row[1:]), strict=True))
 
 
-def nearest_chunks_exact(
-    session: Session, *, business_id: int, vector: np.ndarray, limit: int
-) -> list[Candidate]:
-    """The business's chunks closest to `vector`, by exact cosine distance over all of them."""
+def nearest_chunks_with(
+    session: Session,
+    *,
+    business_id: int,
+    vector: np.ndarray,
+    limit: int,
+    exact: bool,
+    ef_search: int = 200,
+    also: Sequence[int] = (),
+) -> tuple[list[Candidate], dict[int, float]]:
+    """The business's chunks closest to `vector` (exactly, or through the HNSW index), and the
+    distances of the chunks `also` named (full-text hits), in one round trip."""
     target, on = _searchable(business_id)
     distance = KnowledgeChunk.embedding.cosine_distance(vector)
-    # MATERIALIZED keeps the planner from answering with the shared HNSW index, which is
-    # approximate and, filtered by business afterwards, can return fewer than `limit` rows.
-    candidates = (
-        select(KnowledgeChunk.id.label("chunk_id"), distance.label("distance"))
-        .join(target, on)
-        .where(KnowledgeChunk.business_id == business_id)
-        .cte("candidates")
-        .prefix_with("MATERIALIZED")
-    )
-    rows = session.execute(
-        sa.select(candidates.c.chunk_id, candidates.c.distance)
-        .order_by(candidates.c.distance, candidates.c.chunk_id)
-        .limit(limit)
-    ).all()
-    return [Candidate(chunk_id=row.chunk_id, distance=float(row.distance)) for row in rows]
-
-
-def nearest_chunks_indexed(
-    session: Session, *, business_id: int, vector: np.ndarray, limit: int, ef_search: int = 200
-) -> list[Candidate]:
-    """The business's chunks closest to `vector` through the HNSW index (approximate)."""
-    target, on = _searchable(business_id)
-    session.execute(sa.text(f"SET LOCAL hnsw.ef_search = {int(ef_search)}"))
-    distance = KnowledgeChunk.embedding.cosine_distance(vector)
-    rows = session.execute(
-        sa.select(KnowledgeChunk.id, distance.label("distance"))
-        .join(target, on)
-        .where(KnowledgeChunk.business_id == business_id)
-        .order_by(distance)
-        .limit(limit)
-    ).all()
-    return [Candidate(chunk_id=row.id, distance=float(row.distance)) for row in rows]
+    if exact:
+        # MATERIALIZED keeps the planner from answering with the shared HNSW index, which is
+        # approximate and, filtered by business afterwards, can return fewer than `limit` rows.
+        candidates = (
+            select(KnowledgeChunk.id.label("chunk_id"), distance.label("distance"))
+            .join(target, on)
+            .where(KnowledgeChunk.business_id == business_id)
+            .cte("candidates")
+            .prefix_with("MATERIALIZED")
+        )
+        near = (
+            sa.select(candidates.c.chunk_id, candidates.c.distance, sa.literal(True).label("near"))
+            .order_by(candidates.c.distance, candidates.c.chunk_id)
+            .limit(limit)
+        )
+    else:
+        session.execute(sa.text(f"SET LOCAL hnsw.ef_search = {int(ef_search)}"))
+        near = (
+            sa.select(
+                KnowledgeChunk.id.label("chunk_id"),
+                distance.label("distance"),
+                sa.literal(True).label("near"),
+            )
+            .join(target, on)
+            .where(KnowledgeChunk.business_id == business_id)
+            .order_by(distance)
+            .limit(limit)
+        )
+    statement = near
+    if also:
+        others = sa.select(
+            KnowledgeChunk.id.label("chunk_id"), distance.label("distance"), sa.literal(False)
+        ).where(KnowledgeChunk.business_id == business_id, KnowledgeChunk.id.in_(list(also)))
+        statement = sa.union_all(near, others)
+    nearest: list[Candidate] = []
+    distances: dict[int, float] = {}
+    for chunk_id, value, is_near in session.execute(statement).all():
+        if is_near:
+            nearest.append(Candidate(chunk_id=chunk_id, distance=float(value)))
+        elif value is not None:
+            distances[chunk_id] = float(value)
+    nearest.sort(key=lambda hit: (hit.distance, hit.chunk_id))
+    return nearest, distances
 
 
 def text_matches(
@@ -406,20 +425,6 @@ def text_matches(
     ]
 
 
-def chunk_distances(
-    session: Session, *, business_id: int, chunk_ids: Sequence[int], vector: np.ndarray
-) -> dict[int, float]:
-    """The cosine distance from `vector` to each of these chunks of the business."""
-    if not chunk_ids:
-        return {}
-    rows = session.execute(
-        sa.select(KnowledgeChunk.id, KnowledgeChunk.embedding.cosine_distance(vector)).where(
-            KnowledgeChunk.business_id == business_id, KnowledgeChunk.id.in_(list(chunk_ids))
-        )
-    ).all()
-    return {row[0]: float(row[1]) for row in rows if row[1] is not None}
-
-
 def get_chunk_rows(session: Session, *, business_id: int, chunk_ids: list[int]) -> list[ChunkRow]:
     """The business's chunks with these ids, with their sources' fields (in no given order)."""
     if not chunk_ids:
@@ -444,3 +449,23 @@ def get_chunk_rows(session: Session, *, business_id: int, chunk_ids: list[int]) 
         )
     ).all()
     return [ChunkRow(*row) for row in rows]
+
+
+# --- planner statistics (maintenance across tenants) ----------------------------------------
+
+
+def knowledge_rows_changed_since_analyze(session: Session) -> int:
+    """Rows of the chunk and source tables written since PostgreSQL last sampled them (all
+    businesses: a maintenance lookup)."""
+    changed = session.execute(
+        sa.text(
+            "SELECT coalesce(sum(n_mod_since_analyze), 0) FROM pg_stat_user_tables "
+            "WHERE relid IN ('knowledgechunk'::regclass, 'knowledgesource'::regclass)"
+        )
+    ).scalar_one()
+    return int(changed)
+
+
+def analyze_knowledge_tables(session: Session) -> None:
+    """Sample the chunk and source tables again (skipped while autovacuum holds them)."""
+    session.execute(sa.text("ANALYZE (SKIP_LOCKED) knowledgechunk, knowledgesource"))

@@ -9,11 +9,14 @@ from __future__ import annotations
 import math
 import os
 import re
+import threading
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import event as sa_event
 from sqlmodel import Session
 
 from backend.auth.permissions import Actor, Permission
@@ -67,6 +70,10 @@ COMMON_TERM_SHARE = 0.1
 COMMON_TERM_MIN_CHUNKS = 2
 MAX_TERMS = 16
 _WORD = re.compile(r"\w+")
+# How many chunks a business has and how many hold each word change only when its knowledge
+# does; they steer ranking (which words are too common) and exact vs indexed search, so a
+# process reuses them for this many seconds and most searches skip the sampling statement.
+TERM_STATS_TTL = 30.0
 
 _NOT_FOUND = "This knowledge source no longer exists; reload the page."
 
@@ -75,6 +82,61 @@ _NOT_FOUND = "This knowledge source no longer exists; reload the page."
 class _Upserted:
     source: KnowledgeSource
     outcome: str  # created, updated, unchanged
+
+
+class _TermStats:
+    """Per-process memory of sample_term_counts' answers, per business, for TERM_STATS_TTL."""
+
+    MAX_BUSINESSES = 10_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict[int, tuple[float, int, dict[str, int]]] = {}
+
+    def counts(self, session: Session, *, business_id: int, terms: list[str]) -> tuple[int, dict]:
+        """(searchable chunks sampled, chunks of the sample holding each term)."""
+        now = time.monotonic()
+        with self._lock:
+            known = self._known.get(business_id)
+        if known is not None and known[0] > now:
+            _, total, counts = known
+            missing = [term for term in terms if term not in counts]
+        else:
+            total, counts, missing = 0, {}, list(terms)
+        if missing or not total:
+            total, fresh = repo.sample_term_counts(
+                session, business_id=business_id, terms=missing, sample=STATS_SAMPLE
+            )
+            counts = {**counts, **fresh}
+            # A business without knowledge yet is asked again: its first entry counts at once.
+            if total:
+                with self._lock:
+                    if len(self._known) >= self.MAX_BUSINESSES:
+                        self._known.clear()
+                    expires = known[0] if known is not None and known[0] > now else None
+                    self._known[business_id] = (expires or now + TERM_STATS_TTL, total, counts)
+        return total, {term: counts.get(term, 0) for term in terms}
+
+    def forget(self, business_id: int | None = None) -> None:
+        """Sample again next time (one business, or all)."""
+        with self._lock:
+            if business_id is None:
+                self._known.clear()
+            else:
+                self._known.pop(business_id, None)
+
+
+_TERM_STATS = _TermStats()
+
+
+def _forget_term_stats(mapper: object, connection: object, source: KnowledgeSource) -> None:
+    _TERM_STATS.forget(source.business_id)
+
+
+# A source written in this process (added, embedded, enabled, deleted) is sampled afresh at
+# once; other processes (the knowledge worker embeds) are at most TERM_STATS_TTL behind.
+for _change in ("after_insert", "after_update", "after_delete"):
+    sa_event.listen(KnowledgeSource, _change, _forget_term_stats)
 
 
 # --- views and helpers -----------------------------------------------------------------------
@@ -533,9 +595,7 @@ def search(session: Session, *, business_id: int, query: str, k: int = 5) -> lis
         return []
     # The query's embedding is computed in another thread while the database does the rest.
     pending_vector = _QUERY_EMBEDDING.submit(get_embedder().embed_queries, [query])
-    total, counts = repo.sample_term_counts(
-        session, business_id=business_id, terms=_terms(query), sample=STATS_SAMPLE
-    )
+    total, counts = _TERM_STATS.counts(session, business_id=business_id, terms=_terms(query))
     if total == 0:
         return []
     pool = max(40, 4 * k)
@@ -545,24 +605,18 @@ def search(session: Session, *, business_id: int, query: str, k: int = 5) -> lis
         limit=pool,
     )  # fmt: skip
     vector = pending_vector.result()[0]
-    if total < EXACT_SEARCH_MAX_CHUNKS:
-        nearest = repo.nearest_chunks_exact(
-            session, business_id=business_id, vector=vector, limit=pool
-        )
-    else:
-        nearest = repo.nearest_chunks_indexed(
-            session, business_id=business_id, vector=vector, limit=pool, ef_search=HNSW_EF_SEARCH
-        )
-        # pgvector 0.6 filters HNSW results after the scan: a business's share can come up short.
-        if len(nearest) < min(k, total):
-            nearest = repo.nearest_chunks_exact(
-                session, business_id=business_id, vector=vector, limit=pool
-            )
-    near = {hit.chunk_id for hit in nearest}
-    text_distances = repo.chunk_distances(
-        session, business_id=business_id, vector=vector,
-        chunk_ids=[hit.chunk_id for hit in text_hits if hit.chunk_id not in near],
+    exact = total < EXACT_SEARCH_MAX_CHUNKS
+    text_ids = [hit.chunk_id for hit in text_hits]
+    nearest, text_distances = repo.nearest_chunks_with(
+        session, business_id=business_id, vector=vector, limit=pool, exact=exact,
+        ef_search=HNSW_EF_SEARCH, also=text_ids,
     )  # fmt: skip
+    # pgvector 0.6 filters HNSW results after the scan: a business's share can come up short.
+    if not exact and len(nearest) < min(k, total):
+        nearest, text_distances = repo.nearest_chunks_with(
+            session, business_id=business_id, vector=vector, limit=pool, exact=True,
+            also=text_ids,
+        )  # fmt: skip
 
     scores: dict[int, float] = defaultdict(float)
     distances: dict[int, float] = {}
@@ -573,7 +627,7 @@ def search(session: Session, *, business_id: int, query: str, k: int = 5) -> lis
         weight = 1.0 if hit.all_terms else PARTIAL_TEXT_WEIGHT
         scores[hit.chunk_id] += weight / (RRF_K + rank)
         distances.setdefault(hit.chunk_id, text_distances.get(hit.chunk_id, 2.0))
-    text_ids = {hit.chunk_id for hit in text_hits}
+    text_found = set(text_ids)
 
     best = sorted(scores, key=lambda cid: (-scores[cid], distances[cid], cid))[:k]
     rows = {
@@ -593,7 +647,7 @@ def search(session: Session, *, business_id: int, query: str, k: int = 5) -> lis
             group_key=row.group_key,
             score=scores[cid],
             similarity=1.0 - distances[cid],
-            text_match=cid in text_ids,
+            text_match=cid in text_found,
         )
         for cid in best
         if (row := rows.get(cid)) is not None

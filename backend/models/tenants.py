@@ -32,6 +32,15 @@ class Business(Table, table=True):
     settings: dict = json_field()
     # Every member must sign in with a second factor (owners switch it on, Security page).
     require_two_factor: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
+    # The logo, relative to DATA_DIR (Settings page); served by /api/media/logo/{business_id}.
+    logo_path: str | None = Field(default=None, max_length=500)
+    # The business's own SMTP server (Settings page); unset host means the .env defaults.
+    smtp_host: str | None = Field(default=None, max_length=255)
+    smtp_port: int | None = Field(default=None)
+    smtp_username: str | None = Field(default=None, max_length=254)
+    smtp_password_encrypted: str | None = Field(default=None, max_length=1024)
+    smtp_from: str | None = Field(default=None, max_length=254)
+    smtp_security: str | None = Field(default=None, max_length=16)  # starttls | ssl | none
 
 
 class User(Table, table=True):
@@ -47,6 +56,8 @@ class User(Table, table=True):
     email_verified_at: datetime | None = tz_field()
     is_active: bool = Field(default=True)
     last_login_at: datetime | None = tz_field()
+    # Runs the installation (the System page, `user admin`): the first user, or given by one.
+    is_instance_admin: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
 
 
 class Membership(Table, table=True):

@@ -89,18 +89,62 @@ def list_notifications(
     unread_only: bool,
     before_id: int | None,
     limit: int,
+    kinds: Iterable[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[Notification]:
-    """The member's in-app notifications, newest first."""
+    """The member's in-app notifications, newest first (of `kinds`, created in [since, until))."""
     query = select(Notification).where(
-        Notification.business_id == business_id,
-        Notification.user_id == user_id,
-        Notification.in_app.is_(True),
+        *_member_filter(business_id=business_id, user_id=user_id, since=since, until=until)
     )
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
+    if kinds is not None:
+        query = query.where(Notification.kind.in_(list(kinds)))
     if before_id is not None:
         query = query.where(Notification.id < before_id)
     return list(session.exec(query.order_by(Notification.id.desc()).limit(limit)).all())
+
+
+def _member_filter(
+    *, business_id: int, user_id: int, since: datetime | None, until: datetime | None
+) -> list[sa.ColumnElement[bool]]:
+    where = [
+        Notification.business_id == business_id,
+        Notification.user_id == user_id,
+        Notification.in_app.is_(True),
+    ]
+    if since is not None:
+        where.append(Notification.created_at >= since)
+    if until is not None:
+        where.append(Notification.created_at < until)
+    return where
+
+
+def count_by_kind(
+    session: Session,
+    *,
+    business_id: int,
+    user_id: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, tuple[int, int]]:
+    """The member's in-app notifications per kind (created in [since, until)): (all, unread)."""
+    rows = session.execute(
+        sa.select(
+            Notification.kind,
+            sa.func.count(),
+            sa.func.count().filter(Notification.read_at.is_(None)),
+        )
+        .where(*_member_filter(business_id=business_id, user_id=user_id, since=since, until=until))
+        .group_by(Notification.kind)
+    ).all()
+    return {kind: (total, unread) for kind, total, unread in rows}
+
+
+def business_timezone(session: Session, *, business_id: int) -> str | None:
+    """The business's IANA time zone (the date filter's days are its days)."""
+    return session.exec(select(Business.timezone).where(Business.id == business_id)).first()
 
 
 def count_unread(session: Session, *, business_id: int, user_id: int) -> int:

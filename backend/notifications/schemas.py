@@ -26,6 +26,10 @@ class EmailFailed(RuntimeError):
     """The SMTP server refused or failed to take an email; the job is retried with backoff."""
 
 
+# Not a NotificationKind member: the column is plain text and only the onboarding sends it.
+SETUP_COMPLETE = "setup_complete"
+
+
 @dataclass(frozen=True)
 class KindInfo:
     """How a kind of notification is described on the preferences page, and its defaults."""
@@ -98,6 +102,13 @@ KINDS: dict[str, KindInfo] = {
             True,
         ),
         KindInfo(
+            SETUP_COMPLETE,
+            "Setup complete",
+            "Every step of the getting-started checklist is done.",
+            True,
+            False,
+        ),
+        KindInfo(
             NotificationKind.BILLING,
             "Billing",
             "A payment for BizBot failed, or the plan's conversation limit was reached.",
@@ -153,3 +164,40 @@ class PreferencesView:
     email_available: bool
     email_unavailable_reason: str | None = None
     kinds: list[str] = field(default_factory=lambda: list(KINDS))
+
+
+@dataclass(frozen=True)
+class KindFilter:
+    """One choice of the Notifications page's kind filter: a few related kinds."""
+
+    key: str
+    label: str
+    kinds: tuple[str, ...]
+
+
+KIND_FILTERS: dict[str, KindFilter] = {
+    f.key: f
+    for f in (
+        KindFilter("handoff", "Handoffs", (NotificationKind.NEW_HANDOFF,)),
+        KindFilter("assignment", "Assignments", (NotificationKind.ASSIGNED_TO_ME,)),
+        KindFilter(
+            "sla", "SLA", (NotificationKind.SLA_ABOUT_TO_BREACH, NotificationKind.SLA_BREACHED)
+        ),
+        KindFilter("lead", "Leads", (NotificationKind.NEW_LEAD, NotificationKind.LEAD_FOLLOW_UP)),
+        KindFilter("payment", "Payments", (NotificationKind.PAYMENT_RECEIVED,)),
+        KindFilter("template", "Templates", (NotificationKind.TEMPLATE_STATUS,)),
+        KindFilter("billing", "Billing", (NotificationKind.BILLING,)),
+        KindFilter("webhook", "Webhooks", (NotificationKind.WEBHOOK_DISABLED,)),
+        KindFilter("setup", "Setup", (SETUP_COMPLETE,)),
+    )
+}
+
+
+@dataclass(frozen=True)
+class KindCount:
+    """How many of the member's notifications (in the chosen dates) one kind filter matches."""
+
+    key: str
+    label: str
+    count: int
+    unread: int

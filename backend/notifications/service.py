@@ -10,30 +10,37 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
 
 from backend import events
 from backend.auth.permissions import Actor, Permission
 from backend.core.config import settings
+from backend.core.crypto import DecryptionError
+from backend.core.db import session_scope
 from backend.core.queue import enqueue_after_commit
 from backend.models.base import utcnow
 from backend.models.notifications import Notification, NotificationKind
 from backend.notifications import repository as repo
 from backend.notifications.schemas import (
+    KIND_FILTERS,
     KINDS,
     EmailFailed,
+    KindCount,
     NotificationError,
     NotificationPage,
     NotificationView,
     PreferencesView,
     PreferenceView,
 )
+from backend.tenants import repository as tenants_repo
+from backend.tenants.smtp import SmtpServer, business_smtp
 
 __all__ = [
     "KINDS",
@@ -42,6 +49,7 @@ __all__ = [
     "NotificationError",
     "email_available",
     "get_preferences",
+    "kind_counts",
     "list_notifications",
     "mark_all_read",
     "mark_read",
@@ -62,9 +70,12 @@ _NO_SMTP = (
 )
 
 
-def email_available() -> bool:
-    """Whether email can be sent (SMTP_HOST is set)."""
-    return bool(settings.smtp_host)
+def email_available(session: Session | None = None, *, business_id: int | None = None) -> bool:
+    """Whether email can be sent (SMTP_HOST is set, or the business set its own SMTP server)."""
+    if settings.smtp_host or session is None or business_id is None:
+        return bool(settings.smtp_host)
+    business = tenants_repo.get_business(session, business_id=business_id)
+    return bool(business and business.smtp_host)
 
 
 def _choices(
@@ -104,6 +115,7 @@ def notify(
     if not recipients:
         return []
     chosen = _choices(session, business_id=business_id, user_ids=recipients, kind=kind)
+    can_email = email_available(session, business_id=business_id)
     created: list[int] = []
     for user_id in recipients:
         in_app, email = chosen[user_id]
@@ -121,12 +133,12 @@ def notify(
             dedup_key=dedup_key,
             in_app=in_app,
             email_requested=email,
-            email_error=None if not email or email_available() else _NO_SMTP,
+            email_error=None if not email or can_email else _NO_SMTP,
         )
         if notification_id is None:
             continue
         created.append(notification_id)
-        if email and email_available():
+        if email and can_email:
             enqueue_after_commit(session, SEND_EMAIL, notification_id, queue="default")
         if in_app:
             events.publish(
@@ -218,6 +230,33 @@ def _view(row: Notification) -> NotificationView:
     )
 
 
+def _kinds_of(kind: str | None) -> tuple[str, ...] | None:
+    if not kind:
+        return None
+    if kind not in KIND_FILTERS:
+        raise NotificationError(
+            f"Unknown kind filter {kind!r}; use one of {', '.join(KIND_FILTERS)}, or none for all.",
+            field="kind",
+        )
+    return KIND_FILTERS[kind].kinds
+
+
+def _day_bounds(
+    session: Session, *, actor: Actor, start: date | None, end: date | None
+) -> tuple[datetime | None, datetime | None]:
+    """[start, end] as days of the business's time zone, as timestamps [since, until)."""
+    if start and end and end < start:
+        raise NotificationError("The end date is before the start date; swap them.", field="end")
+    name = repo.business_timezone(session, business_id=actor.business_id) or "UTC"
+    try:
+        zone = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")  # a mistyped zone still filters, by UTC days
+    since = datetime.combine(start, time(), zone) if start else None
+    until = datetime.combine(end + timedelta(days=1), time(), zone) if end else None
+    return since, until
+
+
 def list_notifications(
     session: Session,
     *,
@@ -225,11 +264,18 @@ def list_notifications(
     unread_only: bool = False,
     before_id: int | None = None,
     limit: int = 20,
+    kind: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
 ) -> NotificationPage:
-    """The actor's notifications, newest first, `limit` at a time (pass `next_before_id` on)."""
+    """The actor's notifications, newest first, `limit` at a time (pass `next_before_id` on);
+    optionally of one kind filter (`KIND_FILTERS`) and created from `start` to `end` inclusive
+    (days of the business's time zone)."""
     actor.require(Permission.DASHBOARD_VIEW)
     if not 1 <= limit <= MAX_PAGE:
         raise NotificationError(f"limit must be from 1 to {MAX_PAGE}.", field="limit")
+    kinds = _kinds_of(kind)
+    since, until = _day_bounds(session, actor=actor, start=start, end=end)
     rows = repo.list_notifications(
         session,
         business_id=actor.business_id,
@@ -237,6 +283,9 @@ def list_notifications(
         unread_only=unread_only,
         before_id=before_id,
         limit=limit + 1,
+        kinds=kinds,
+        since=since,
+        until=until,
     )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -245,6 +294,27 @@ def list_notifications(
         unread_count=unread_count(session, actor=actor),
         next_before_id=rows[-1].id if more else None,
     )
+
+
+def kind_counts(
+    session: Session, *, actor: Actor, start: date | None = None, end: date | None = None
+) -> list[KindCount]:
+    """How many of the actor's notifications (from `start` to `end`) each kind filter has,
+    all and unread, in the page's order (kinds with none included, at 0)."""
+    actor.require(Permission.DASHBOARD_VIEW)
+    since, until = _day_bounds(session, actor=actor, start=start, end=end)
+    per_kind = repo.count_by_kind(
+        session, business_id=actor.business_id, user_id=actor.user_id, since=since, until=until
+    )
+    return [
+        KindCount(
+            key=f.key,
+            label=f.label,
+            count=sum(per_kind.get(k, (0, 0))[0] for k in f.kinds),
+            unread=sum(per_kind.get(k, (0, 0))[1] for k in f.kinds),
+        )
+        for f in KIND_FILTERS.values()
+    ]
 
 
 def unread_count(session: Session, *, actor: Actor) -> int:
@@ -319,8 +389,10 @@ def get_preferences(session: Session, *, actor: Actor) -> PreferencesView:
     return PreferencesView(
         items=items,
         email_address=member[0][2] if member else "",
-        email_available=email_available(),
-        email_unavailable_reason=None if email_available() else _NO_SMTP,
+        email_available=email_available(session, business_id=actor.business_id),
+        email_unavailable_reason=None
+        if email_available(session, business_id=actor.business_id)
+        else _NO_SMTP,
     )
 
 
@@ -386,23 +458,53 @@ def compose_email(
     return message
 
 
-def send_email(message: EmailMessage) -> None:
-    """Hand one email to the SMTP server of the settings; EmailFailed says why it did not."""
-    if not settings.smtp_host:
+def _business_smtp(business_id: int | None) -> SmtpServer | None:
+    """The SMTP server the business set on its Settings page, if any."""
+    if business_id is None:
+        return None
+    try:
+        with session_scope() as session:
+            return business_smtp(session, business_id=business_id)
+    except DecryptionError as exc:
+        raise EmailFailed(f"The business's SMTP password: {exc}") from exc
+
+
+def has_business_smtp(business_id: int) -> bool:
+    """Whether the business set its own SMTP server (Settings page)."""
+    with session_scope() as session:
+        business = tenants_repo.get_business(session, business_id=business_id)
+        return bool(business and business.smtp_host)
+
+
+def send_email(message: EmailMessage, *, business_id: int | None = None) -> None:
+    """Hand one email to the SMTP server of the settings, or to the business's own server when
+    `business_id` is given and it set one; EmailFailed says why it did not."""
+    own = _business_smtp(business_id)
+    if own is None and not settings.smtp_host:
         raise EmailFailed(_NO_SMTP)
     host, port, timeout = settings.smtp_host, settings.smtp_port, settings.smtp_timeout
+    security, username, password = (
+        settings.smtp_security, settings.smtp_username, settings.smtp_password
+    )  # fmt: skip
+    if own is not None:
+        host, port, security, username, password = (
+            own.host, own.port, own.security, own.username, own.password
+        )  # fmt: skip
+        if own.from_address:
+            del message["From"]
+            message["From"] = own.from_address
     try:
-        if settings.smtp_security == "ssl":
+        if security == "ssl":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
                 host, port, timeout=timeout, context=ssl.create_default_context()
             )
         else:
             client = smtplib.SMTP(host, port, timeout=timeout)
         with client:
-            if settings.smtp_security == "starttls":
+            if security == "starttls":
                 client.starttls(context=ssl.create_default_context())
-            if settings.smtp_username:
-                client.login(settings.smtp_username, settings.smtp_password or "")
+            if username:
+                client.login(username, password or "")
             client.send_message(message)
     except (smtplib.SMTPException, OSError) as exc:
         raise EmailFailed(

@@ -41,7 +41,7 @@ def send_email(notification_id: int) -> str:
         )
     # The SMTP conversation happens outside any transaction: a slow server holds no connection.
     try:
-        service.send_email(message)
+        service.send_email(message, business_id=business_id)
     except EmailFailed as exc:
         with session_scope() as session:
             repo.record_email(

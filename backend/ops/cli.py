@@ -8,7 +8,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from backend.ops import backup, doctor
+from backend.ops import backup, doctor, system
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -51,6 +51,29 @@ def cmd_restore(args: argparse.Namespace) -> int:
     print(json.dumps(asdict(info)))
     print(backup.KEY_REMINDER, file=sys.stderr)
     return 0
+
+
+def cmd_user_admin(args: argparse.Namespace) -> int:
+    """Grant or revoke a user's instance-admin flag; print the result as JSON."""
+    from backend.core.db import session_scope
+
+    with session_scope() as session:
+        change = system.set_instance_admin(session, email=args.email, grant=args.grant)
+    print(json.dumps(asdict(change)))
+    return 0
+
+
+def register_user_admin(user: argparse._SubParsersAction) -> None:
+    """Add `user admin --email X --grant|--revoke` under the `user` command."""
+    cmd = user.add_parser(
+        "admin", help="grant or revoke instance admin (the System page, the installation's jobs)"
+    )
+    cmd.add_argument("--email", required=True, help="the account's login email")
+    change = cmd.add_mutually_exclusive_group(required=True)
+    change.add_argument("--grant", dest="grant", action="store_true", help="make an instance admin")
+    change.add_argument("--revoke", dest="grant", action="store_false",
+                        help="take the flag away (never from the last instance admin)")  # fmt: skip
+    cmd.set_defaults(func=cmd_user_admin)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -10,8 +10,10 @@ from datetime import timedelta
 
 from backend.core.db import session_scope
 from backend.core.queue import get_queue
-from backend.events import DomainEvent, listener
-from backend.outgoing import service
+from backend.events import BusinessFlag, DomainEvent, listener
+from backend.models.outgoing import WebhookEndpoint
+from backend.outgoing import repository, service
+from backend.outgoing.schemas import DOMAIN_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +40,33 @@ def send_delivery(delivery_id: int) -> str:
     return f"retry in {delay} s"
 
 
+def _endpoints_subscribed(business_id: int, name: str) -> bool:
+    event_type = DOMAIN_EVENTS.get(name)
+    if event_type is None:
+        return False
+    with session_scope() as session:
+        return bool(
+            repository.enabled_endpoints_for(
+                session, business_id=business_id, event_type=event_type
+            )
+        )
+
+
+# Whether a business has an endpoint for an event, remembered for a few seconds per process
+# (every reply's events ask): an endpoint added in the dashboard gets events at most
+# ENDPOINTS_TTL seconds later in the workers (at once in the process that saved it).
+ENDPOINTS_TTL = 5.0
+_has_endpoints = BusinessFlag(_endpoints_subscribed, ttl=ENDPOINTS_TTL, watch=(WebhookEndpoint,))
+
+
 @listener("message.created")
 @listener("handoff.requested")
 @listener("order.paid")
 @listener("lead.created")
 def _on_event(domain_event: DomainEvent) -> None:
     # One listener for every event an endpoint can choose (see schemas.DOMAIN_EVENTS).
+    if not _has_endpoints(domain_event.business_id, domain_event.name):
+        return
     with session_scope() as session:
         service.record_event(
             session,

@@ -269,3 +269,37 @@ def list_broadcasts(session: Session, *, business_id: int, limit: int = 20) -> l
             .limit(limit)
         ).all()
     )
+
+
+def lock_contact(session: Session, *, business_id: int, contact_id: int) -> Contact | None:
+    """The business's contact with this id, locked (its opt-out is about to change)."""
+    return session.exec(
+        select(Contact)
+        .where(Contact.business_id == business_id, Contact.id == contact_id)
+        .with_for_update()
+    ).first()
+
+
+def broadcast_of_message(session: Session, *, business_id: int, message_id: int) -> int | None:
+    """The id of the business's broadcast that sent this message, if one did."""
+    return session.exec(
+        select(BroadcastRecipient.broadcast_id).where(
+            BroadcastRecipient.business_id == business_id,
+            BroadcastRecipient.message_id == message_id,
+        )
+    ).first()
+
+
+def whatsapp_integrations(session: Session, *, business_id: int) -> list[ChannelIntegration]:
+    """The business's enabled WhatsApp numbers, oldest first."""
+    return list(
+        session.exec(
+            select(ChannelIntegration)
+            .where(
+                ChannelIntegration.business_id == business_id,
+                ChannelIntegration.kind == "whatsapp",
+                ChannelIntegration.is_enabled.is_(True),
+            )
+            .order_by(ChannelIntegration.id)
+        ).all()
+    )

@@ -10,6 +10,7 @@ __all__ = [
     "BUTTON_TYPES",
     "CATEGORIES",
     "GraphFailed",
+    "SegmentPreview",
     "TemplateError",
     "TemplateInput",
     "TemplateView",
@@ -102,3 +103,12 @@ class BroadcastView:
     segment: dict[str, Any]
     counts: dict[str, int]
     recipients: list[RecipientView]
+
+
+@dataclass(frozen=True)
+class SegmentPreview:
+    """How many contacts a broadcast would reach, before it is sent."""
+
+    total: int  # every contact of the segment
+    will_send: int  # those who get the message
+    opted_out: int  # those listed as opted out and skipped

@@ -38,6 +38,7 @@ from backend.models.templates import (
     TemplateStatus,
 )
 from backend.notifications import service as notifications
+from backend.templates import optout
 from backend.templates import repository as repo
 from backend.templates.schemas import (
     BUTTON_TYPES,
@@ -45,6 +46,7 @@ from backend.templates.schemas import (
     BroadcastView,
     GraphFailed,
     RecipientView,
+    SegmentPreview,
     TemplateError,
     TemplateInput,
     TemplateView,
@@ -820,8 +822,9 @@ def _broadcast_view(session: Session, row: Broadcast) -> BroadcastView:
         session, business_id=row.business_id, broadcast_id=row.id
     ):
         status = recipient.status
-        if status == "sent" and delivery and delivery != "queued":
-            status = delivery  # sent → delivered → read, or failed, as WhatsApp reports
+        if status == "sent" and delivery:
+            # queued (in the outbox) → sent → delivered → read, or failed, as WhatsApp reports
+            status = delivery
         recipients.append(
             RecipientView(
                 contact_id=recipient.contact_id,
@@ -837,6 +840,51 @@ def _broadcast_view(session: Session, row: Broadcast) -> BroadcastView:
         id=row.id, name=row.name, template_id=row.template_id, status=row.status,
         segment=dict(row.segment or {}), counts=counts, recipients=recipients,
     )  # fmt: skip
+
+
+def _segment(session: Session, actor: Actor, label, lead_stage, integration_id):
+    integration = repo.whatsapp_integration(
+        session, business_id=actor.business_id, integration_id=integration_id
+    )
+    if integration is None:
+        raise TemplateError(
+            "Connect a WhatsApp number first (Integrations): broadcasts go out on it.",
+            field="channel",
+        )
+    segment = {
+        "label": (label or "").strip() or None,
+        "lead_stage": (lead_stage or "").strip() or None,
+        "channel_integration_id": integration.id,
+    }
+    contacts = repo.segment_contacts(
+        session, business_id=actor.business_id, integration_id=integration.id,
+        label=segment["label"], lead_stage=segment["lead_stage"],
+    )  # fmt: skip
+    return integration, segment, contacts
+
+
+def broadcast_channels(session: Session, *, actor: Actor) -> list[tuple[int, str]]:
+    """(integration id, name) of the WhatsApp numbers a broadcast can go out on."""
+    actor.require(Permission.TEMPLATES_MANAGE)
+    rows = repo.whatsapp_integrations(session, business_id=actor.business_id)
+    return [(r.id, r.name or f"WhatsApp {r.id}") for r in rows]
+
+
+def preview_segment(
+    session: Session,
+    *,
+    actor: Actor,
+    label: str | None = None,
+    lead_stage: str | None = None,
+    integration_id: int | None = None,
+) -> SegmentPreview:
+    """How many contacts a broadcast to this segment reaches, before it is sent."""
+    actor.require(Permission.TEMPLATES_MANAGE)
+    _, _, contacts = _segment(session, actor, label, lead_stage, integration_id)
+    opted_out = sum(1 for _, at in contacts if at is not None)
+    return SegmentPreview(
+        total=len(contacts), will_send=len(contacts) - opted_out, opted_out=opted_out
+    )
 
 
 def create_broadcast(
@@ -867,23 +915,7 @@ def create_broadcast(
             field="template",
         )
     _fill_for_sending(row, variables, header_variables)  # every variable has a value
-    integration = repo.whatsapp_integration(
-        session, business_id=actor.business_id, integration_id=integration_id
-    )
-    if integration is None:
-        raise TemplateError(
-            "Connect a WhatsApp number first (Integrations): broadcasts go out on it.",
-            field="channel",
-        )
-    segment = {
-        "label": (label or "").strip() or None,
-        "lead_stage": (lead_stage or "").strip() or None,
-        "channel_integration_id": integration.id,
-    }
-    contacts = repo.segment_contacts(
-        session, business_id=actor.business_id, integration_id=integration.id,
-        label=segment["label"], lead_stage=segment["lead_stage"],
-    )  # fmt: skip
+    integration, segment, contacts = _segment(session, actor, label, lead_stage, integration_id)
     if not contacts:
         raise TemplateError(
             "No contact on this WhatsApp number matches the segment; widen the label or stage.",
@@ -908,6 +940,8 @@ def create_broadcast(
         ],
     )  # fmt: skip
     enqueue_after_commit(session, SEND_BROADCAST, broadcast.id, queue="default")
+    events.publish(session, "broadcast.updated", business_id=actor.business_id,
+                   broadcast_id=broadcast.id)  # fmt: skip
     return _broadcast_view(session, broadcast)
 
 
@@ -920,16 +954,35 @@ def get_broadcast(session: Session, *, actor: Actor, broadcast_id: int) -> Broad
     return _broadcast_view(session, row)
 
 
-def opt_out(session: Session, *, actor: Actor, contact_id: int) -> None:
-    """Record that a contact wants no more broadcasts (their queued messages are skipped)."""
+def set_opt_out(session: Session, *, actor: Actor, contact_id: int, opted_out: bool) -> bool:
+    """An agent opts a contact out of broadcasts (their queued messages are skipped) or back
+    in, from the contact card; whether anything changed."""
     actor.require(Permission.CONVERSATIONS_REPLY)
+    try:
+        return optout.set_opted_out(
+            session, business_id=actor.business_id, contact_id=contact_id, opted_out=opted_out
+        )
+    except LookupError as exc:
+        raise TemplateError(str(exc), field="contact") from exc
+
+
+def is_opted_out(session: Session, *, actor: Actor, contact_id: int) -> bool:
+    """Whether a contact of the actor's business opted out of broadcasts (the contact card)."""
+    actor.require(Permission.CONVERSATIONS_READ)
     contact = repo.get_contact(session, business_id=actor.business_id, contact_id=contact_id)
     if contact is None:
-        raise TemplateError("This contact does not exist.", field="contact")
-    if contact.opted_out_at is None:
-        contact.opted_out_at = utcnow()
-        session.add(contact)
-        session.flush()
+        raise TemplateError("This contact does not exist (any more).", field="contact")
+    return contact.opted_out_at is not None
+
+
+def opt_out(session: Session, *, actor: Actor, contact_id: int) -> None:
+    """Record that a contact wants no more broadcasts (their queued messages are skipped)."""
+    set_opt_out(session, actor=actor, contact_id=contact_id, opted_out=True)
+
+
+def opt_in(session: Session, *, actor: Actor, contact_id: int) -> None:
+    """Record that a contact wants broadcasts again."""
+    set_opt_out(session, actor=actor, contact_id=contact_id, opted_out=False)
 
 
 def send_broadcast_batch(
@@ -977,6 +1030,8 @@ def send_broadcast_batch(
         broadcast.status, broadcast.finished_at = BroadcastStatus.DONE, utcnow()
         session.add(broadcast)
         session.flush()
+    events.publish(session, "broadcast.updated", business_id=business_id,
+                   broadcast_id=broadcast.id)  # fmt: skip
     return left
 
 

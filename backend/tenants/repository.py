@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import delete as sa_delete
 from sqlmodel import Session, select
 
 from backend.models.tenants import Business, Membership, User
@@ -49,3 +50,14 @@ def list_memberships_of_user(session: Session, *, user_id: int) -> list[Membersh
             select(Membership).where(Membership.user_id == user_id).order_by(Membership.id)
         ).all()
     )
+
+
+def get_user(session: Session, *, user_id: int) -> User | None:
+    """The user with this id (people are not tenant-owned; callers hold a membership)."""
+    return session.get(User, user_id)
+
+
+def delete_business(session: Session, *, business_id: int) -> None:
+    """Delete the business; ON DELETE CASCADE on every `business_id` takes its rows with it."""
+    session.execute(sa_delete(Business).where(Business.id == business_id))
+    session.expire_all()

@@ -6,6 +6,7 @@ import reflex as rx
 
 from bizbot_app.pages.shell import section_page
 from components.inbox import (
+    broadcasts_switch,
     channel_tag,
     contact_card,
     contact_match,
@@ -593,7 +594,16 @@ def _contact_pane() -> rx.Component:
         rx.cond(
             (S.open_id > 0) & (S.thread_error == ""),
             rx.vstack(
-                contact_card(S.contact, lambda cid: S.open_conversation(cid)),
+                contact_card(
+                    S.contact,
+                    lambda cid: S.open_conversation(cid),
+                    broadcasts_switch(
+                        S.contact,
+                        S.contact_opted_out,
+                        S.set_contact_receives_broadcasts,
+                        S.show_contact_opt_out,
+                    ),
+                ),
                 _same_person(),
                 _merge_dialog(),
                 spacing="2",

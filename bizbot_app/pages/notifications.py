@@ -7,7 +7,7 @@ import reflex as rx
 from bizbot_app.pages.shell import section_page
 from bizbot_app.sections import BY_SLUG
 from components.empty_state import empty_state
-from components.notifications import notification_entry
+from components.notifications import notification_entry, notification_filters
 from state.notifications import NotificationsState
 
 S = NotificationsState
@@ -34,6 +34,11 @@ def _list() -> rx.Component:
             width="100%",
             align="center",
         ),
+        notification_filters(
+            chips=S.chips, selected=S.kind, on_select=S.set_kind, start=S.start, end=S.end,
+            on_start=S.set_start, on_end=S.set_end, on_clear=S.clear_filters,
+            show_clear=S.filtered, error=S.filter_error,
+        ),
         rx.cond(
             S.items.length() > 0,
             rx.vstack(
@@ -49,9 +54,16 @@ def _list() -> rx.Component:
                 width="100%",
                 aria_label="Notifications list",
             ),
-            empty_state(section.icon, section.empty_title,
-                        "Handoffs, assignments to you, SLA warnings and breaches, new leads "
-                        "and payments appear here as they happen."),
+            rx.cond(
+                S.filtered,
+                empty_state("filter-x", "Nothing matches these filters",
+                            "Choose another kind or dates, or clear the filters.",
+                            rx.button("Clear filters", variant="soft",
+                                      on_click=S.clear_filters)),
+                empty_state(section.icon, section.empty_title,
+                            "Handoffs, assignments to you, SLA warnings and breaches, new leads "
+                            "and payments appear here as they happen."),
+            ),
         ),
         rx.cond(S.next_before_id != 0,
                 rx.center(rx.button("Load older", variant="soft", on_click=S.load_older),

@@ -8,7 +8,9 @@ from bizbot_app.pages.shell import section_page
 from bizbot_app.sections import BY_SLUG
 from components.charts import conversations_per_day, horizontal_bars
 from components.empty_state import empty_state
-from components.stats import checklist_item, kpi_card, question_row, stat_card, times_table
+from components.onboarding import checklist_step, progress_card, progress_text
+from components.stats import kpi_card, question_row, stat_card, times_table
+from state.base import BaseState
 from state.overview import OnboardingState, OverviewState
 
 S = OverviewState
@@ -165,12 +167,31 @@ def _analytics() -> rx.Component:
     )  # fmt: skip
 
 
+def _setup_card() -> rx.Component:
+    """Until setup is done: the progress card; once dismissed: a way to bring it back."""
+    B = BaseState
+    return rx.fragment(
+        rx.cond(
+            B.setup_nudging,
+            progress_card(done=B.setup_done, total=B.setup_total, next_title=B.setup_next_title,
+                          next_route=B.setup_next_route, next_action=B.setup_next_action,
+                          on_dismiss=OnboardingState.dismiss),
+        ),
+        rx.cond(
+            B.setup_dismissed & (B.setup_done < B.setup_total),
+            rx.button("Show checklist again", variant="ghost", size="1",
+                      on_click=OnboardingState.show_again),
+        ),
+    )  # fmt: skip
+
+
 def overview_page() -> rx.Component:
     """Greeting, the analytics of a range and, until conversations exist, what will appear."""
     figures = OverviewState.figures
     section = BY_SLUG["overview"]
     body = rx.vstack(
         rx.text("Welcome, ", OverviewState.user_name, ".", size="4"),
+        _setup_card(),
         rx.cond(
             figures.conversations_total == 0,
             rx.vstack(
@@ -198,15 +219,33 @@ def overview_page() -> rx.Component:
 
 
 def onboarding_page() -> rx.Component:
-    """The getting-started checklist."""
+    """The getting-started checklist: progress, the steps in order, dismiss or show again."""
+    ob = OnboardingState
     body = rx.vstack(
-        rx.text(
-            OnboardingState.done_count, " of ", OnboardingState.steps.length(), " steps done",
-            weight="medium",
+        rx.cond(
+            ob.completed,
+            rx.callout("All set: every setup step is done. Your assistant is ready for customers.",
+                       icon="party-popper", color_scheme="grass", width="100%"),
         ),
+        rx.hstack(
+            progress_text(ob.done_count, ob.total),
+            rx.spacer(),
+            rx.cond(
+                ~ob.completed,
+                rx.cond(
+                    ob.dismissed,
+                    rx.button("Show checklist again", variant="soft", on_click=ob.show_again),
+                    rx.button("Dismiss checklist", variant="ghost", on_click=ob.dismiss),
+                ),
+            ),
+            align="center",
+            width="100%",
+        ),
+        rx.progress(value=ob.done_count, max=rx.cond(ob.total > 0, ob.total, 1), width="100%"),
         rx.foreach(
-            OnboardingState.steps,
-            lambda s: checklist_item(s.title, s.text, s.route, s.done),
+            ob.steps,
+            lambda s: checklist_step(s.title, s.why, s.route, s.action, s.done,
+                                     s.key == ob.next_key),
         ),
         spacing="3",
         width="100%",

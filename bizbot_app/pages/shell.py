@@ -8,6 +8,7 @@ from bizbot_app.sections import BY_SLUG, NAV_ITEMS
 from components.empty_state import empty_state, no_access
 from components.layout import page_frame
 from components.notifications import notification_bell
+from components.onboarding import setup_nudge
 from components.security import verify_banner
 from components.sidebar import mobile_nav, sidebar
 from state.base import BaseState
@@ -27,6 +28,17 @@ def bell() -> rx.Component:
     )
 
 
+def setup_nudge_link() -> rx.Component:
+    """ "Setup 3/7 · Next: …" in the header until the checklist is done or dismissed."""
+    return setup_nudge(
+        show=BaseState.setup_nudging,
+        done=BaseState.setup_done,
+        total=BaseState.setup_total,
+        next_title=BaseState.setup_next_title,
+        next_route=BaseState.setup_next_route,
+    )
+
+
 def section_page(
     slug: str, body: rx.Component | None = None, *, wide: bool = False
 ) -> rx.Component:
@@ -41,6 +53,7 @@ def section_page(
         "allowed": BaseState.allowed_sections,
         "current": BaseState.section,
         "business_name": BaseState.business_name,
+        "business_logo": BaseState.business_logo_url,
         "user_name": BaseState.user_name,
         "role": BaseState.role,
         "on_logout": BaseState.logout,
@@ -60,6 +73,6 @@ def section_page(
             rx.cond(BaseState.section_allowed, body, no_access(section.title, BaseState.role)),
         ),
         ready=BaseState.signed_in & (BaseState.section == slug),
-        header_actions=bell(),
+        header_actions=rx.hstack(setup_nudge_link(), bell(), align="center", spacing="3"),
         wide=wide,
     )

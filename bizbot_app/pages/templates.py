@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bizbot_app.pages.shell import section_page
-from components.templates import field_error, template_card, whatsapp_preview
+from components.templates import field_error, labelled_select, template_card, whatsapp_preview
 from state.templates import BroadcastsState, TemplatesState
 
 S = TemplatesState
@@ -147,6 +147,23 @@ def _form() -> rx.Component:
     )
 
 
+_RECIPIENT_COLORS = {"failed": "red", "opted_out": "gray", "read": "green",
+                     "delivered": "green", "sent": "blue", "queued": "amber"}  # fmt: skip
+
+
+def _recipient_row(r: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(r.name),
+        rx.table.cell(
+            rx.badge(r.status_label, color_scheme=rx.match(
+                r.status, *_RECIPIENT_COLORS.items(), "gray"), variant="soft",
+                data_testid="recipient-status"),
+        ),
+        rx.table.cell(rx.text(r.error, size="1", color=_MUTED)),
+        data_testid="broadcast-recipient",
+    )  # fmt: skip
+
+
 def _broadcast_row(row: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -154,11 +171,19 @@ def _broadcast_row(row: rx.Var) -> rx.Component:
                 rx.text(row.name, weight="bold"),
                 rx.badge(row.status, variant="soft"),
                 rx.spacer(),
-                rx.text(row.summary, size="2", color=_MUTED),
+                rx.text(row.summary, size="2", color=_MUTED, data_testid="broadcast-summary"),
                 width="100%", wrap="wrap",
             ),
-            rx.foreach(row.recipients, lambda r: rx.text(r, size="1", color=_MUTED)),
-            spacing="1", width="100%",
+            rx.table.root(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell("Contact"),
+                    rx.table.column_header_cell("Status"),
+                    rx.table.column_header_cell(""),
+                )),
+                rx.table.body(rx.foreach(row.recipients, _recipient_row)),
+                size="1", width="100%",
+            ),
+            spacing="2", width="100%",
         ),
         width="100%", data_testid="broadcast-card",
     )  # fmt: skip
@@ -169,20 +194,25 @@ def _broadcasts() -> rx.Component:
         rx.vstack(
             rx.heading("Broadcast an approved template", size="4", as_="h2"),
             rx.text("To every contact on your WhatsApp number with a conversation label and/or "
-                    "a lead stage. Contacts who opted out are skipped; messages go out at most "
-                    "20 a second.", size="2", color=_MUTED),
+                    "a lead stage. Contacts who opted out (they wrote STOP, or an agent opted "
+                    "them out) are skipped; messages go out at most 20 a second.",
+                    size="2", color=_MUTED),
             rx.hstack(
-                rx.select(B.choice_labels, value=B.b_template, placeholder="Template",
-                          on_change=lambda v: B.set_b("b_template", v), aria_label="Template"),
+                labelled_select(B.choice_labels, value=B.b_template, label="Template",
+                                on_change=lambda v: B.set_b("b_template", v)),
                 rx.input(value=B.b_name, placeholder="Broadcast name", aria_label="Broadcast name",
                          on_change=lambda v: B.set_b("b_name", v)),
                 rx.input(value=B.b_label, placeholder="Label (optional)", aria_label="Label",
                          on_change=lambda v: B.set_b("b_label", v)),
-                rx.select(["any", "new", "contacted", "qualified", "won", "lost"],
-                          value=rx.cond(B.b_stage != "", B.b_stage, "any"),
-                          on_change=lambda v: B.set_b("b_stage", v), aria_label="Lead stage"),
+                labelled_select(["any", "new", "contacted", "qualified", "won", "lost"],
+                                value=rx.cond(B.b_stage != "", B.b_stage, "any"),
+                                on_change=lambda v: B.set_b("b_stage", v), label="Lead stage"),
+                labelled_select(B.channel_labels, value=B.b_channel, label="WhatsApp number",
+                                on_change=lambda v: B.set_b("b_channel", v)),
                 wrap="wrap", spacing="2",
             ),
+            rx.cond(B.b_preview != "",
+                    rx.text(B.b_preview, size="2", data_testid="broadcast-preview")),
             rx.foreach(B.b_header_rows, lambda r: _example(r, B.set_b_header_value)),
             rx.foreach(B.b_value_rows, lambda r: _example(r, B.set_b_value)),
             field_error(B.b_error),

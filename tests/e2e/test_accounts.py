@@ -51,7 +51,9 @@ def test_sign_up_log_out_log_in_and_walk_every_section(page: Page, app_url: str)
     expect(page.get_by_role("alert")).to_contain_text("do not match an account")
     log_in(page, "wanjiru@kicks.example", PASSWORD)
     expect(page).to_have_url(re.compile(r"/settings"))
-    expect(page.get_by_label("Business name")).to_have_value("Kilimani Kicks")
+    expect(page.get_by_role("textbox", name="Business name", exact=True)).to_have_value(
+        "Kilimani Kicks"
+    )
 
     for section in SECTIONS:
         nav.get_by_role("link", name=section.title, exact=True).click()

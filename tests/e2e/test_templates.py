@@ -1,18 +1,24 @@
-"""The owner writes a WhatsApp template, submits it, and sees Meta's approval, in Chromium."""
+"""WhatsApp templates in Chromium: written, submitted and approved; broadcast to a label with
+each recipient's status live; sent from the inbox; STOP opting a customer out."""
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
+import time
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from backend.channels import meta
 from tests.e2e.conftest import DEMO_PASSWORD, App
+from tests.e2e.test_inbox import eventually
 
 # One fake Graph server for the whole e2e session: the app was (or will be) started with its
 # address by tests/e2e/test_integrations.py, which sets GRAPH_API_BASE_URL at import.
-from tests.e2e.test_integrations import GRAPH, OWNER, WA_PHONE, WA_TOKEN
+from tests.e2e.test_integrations import AGENT, GRAPH, OWNER, WA_PHONE, WA_TOKEN
 
 pytestmark = pytest.mark.e2e
 
@@ -81,3 +87,255 @@ def test_owner_creates_submits_and_sees_a_template_approved(page: Page, app: App
     expect(
         page.get_by_test_id("template-card").filter(has_text=name).get_by_text("Approved")
     ).to_be_visible()
+
+
+# --- broadcasts, the inbox picker, opt-out by reply ---------------------------------------------
+
+AUDIENCE = """
+import json, sys
+from sqlmodel import select
+from backend.channels.service import to_config
+from backend.core.db import session_scope
+from backend.models import Contact, ContactChannelIdentity, Conversation
+from backend.models.channels import ChannelIntegration
+from backend.models.templates import MessageTemplate
+from datetime import timedelta
+from backend.models.base import utcnow
+business_id, name, label, status = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+people = sys.argv[5:]
+then = utcnow() - timedelta(days=3)  # outside WhatsApp's 24 hours: only a template goes
+with session_scope() as session:
+    wa = session.exec(select(ChannelIntegration).where(
+        ChannelIntegration.business_id == business_id, ChannelIntegration.kind == "whatsapp",
+        ChannelIntegration.is_enabled.is_(True))).first()
+    if session.exec(select(MessageTemplate).where(MessageTemplate.business_id == business_id,
+                                                  MessageTemplate.name == name)).first() is None:
+        session.add(MessageTemplate(
+            business_id=business_id, channel_integration_id=wa.id, name=name, language="en_US",
+            category="marketing", status="approved", external_id=f"tpl-{name}",
+            body="Hi {{1}}, fresh bread is out of the oven!", header={},
+            variables_examples={"body": ["Amina"], "header": []}))
+    contacts = {}
+    for person in people:
+        who, phone = person.split("=")
+        contact = Contact(business_id=business_id, name=who)
+        session.add(contact)
+        session.flush()
+        session.add(ContactChannelIdentity(business_id=business_id, contact_id=contact.id,
+                    channel_integration_id=wa.id, external_user_id=phone))
+        conversation = Conversation(business_id=business_id, contact_id=contact.id,
+                                    channel_integration_id=wa.id, status=status,
+                                    labels=[label], last_message_at=then,
+                                    last_customer_message_at=then)
+        session.add(conversation)
+        session.flush()
+        contacts[who] = {"contact_id": contact.id, "conversation_id": conversation.id}
+    secret = to_config(wa).credentials["app_secret"]
+print(json.dumps({"integration_id": wa.id, "app_secret": secret, "contacts": contacts}))
+"""
+
+SENT_IDS = """
+import json, sys
+from sqlmodel import select
+from backend.core.db import session_scope
+from backend.models import Contact, Message
+from backend.models.templates import Broadcast, BroadcastRecipient
+with session_scope() as session:
+    broadcast = session.exec(select(Broadcast).where(Broadcast.name == sys.argv[1])).one()
+    rows = session.exec(select(Contact.name, Message.external_id)
+        .join(BroadcastRecipient, BroadcastRecipient.contact_id == Contact.id)
+        .join(Message, Message.id == BroadcastRecipient.message_id)
+        .where(BroadcastRecipient.broadcast_id == broadcast.id)).all()
+print(json.dumps({name: external_id for name, external_id in rows}))
+"""
+
+
+def _run(app: App, code: str, *args: object) -> str:
+    """app.python with argv."""
+    return app.python(f"import sys; sys.argv = ['-', *{[str(a) for a in args]!r}]\n{code}")
+
+
+def _phone() -> str:
+    """A WhatsApp number no other test uses."""
+    return f"2547{secrets.randbelow(10**8):08d}"
+
+
+def _audience(
+    app: App, template: str, label: str, people: dict[str, str], status: str = "resolved"
+) -> dict:
+    """An approved template and contacts on the WhatsApp number, each with a labelled
+    conversation whose customer last wrote three days ago."""
+    business_id = app.cli("demo", "seed")["business_id"]
+    pairs = [f"{who}={phone}" for who, phone in people.items()]
+    return json.loads(_run(app, AUDIENCE, business_id, template, label, status, *pairs))
+
+
+def _whatsapp_post(app: App, audience: dict, value: dict) -> None:
+    """Post a webhook to the app exactly as Meta does: its JSON shape, signed with the secret."""
+    body = json.dumps({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": WABA_ID, "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "254700000002", "phone_number_id": WA_PHONE},
+            **value,
+        }}]}],
+    }).encode()  # fmt: skip
+    response = httpx.post(
+        f"{app.url}/webhooks/whatsapp/{audience['integration_id']}", content=body, timeout=30,
+        headers={"Content-Type": "application/json",
+                 "X-Hub-Signature-256": meta.sign(body, audience["app_secret"])},
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+
+
+def _delivered(app: App, audience: dict, external_id: str, phone: str) -> None:
+    _whatsapp_post(app, audience, {"statuses": [{
+        "id": external_id, "status": "delivered", "timestamp": str(int(time.time())),
+        "recipient_id": phone,
+    }]})  # fmt: skip
+
+
+def _customer_writes(app: App, audience: dict, phone: str, name: str, text: str) -> None:
+    _whatsapp_post(app, audience, {
+        "contacts": [{"profile": {"name": name}, "wa_id": phone}],
+        "messages": [{"from": phone, "id": f"wamid.e2e{secrets.token_hex(8)}",
+                      "timestamp": str(int(time.time())), "type": "text",
+                      "text": {"body": text}}],
+    })  # fmt: skip
+
+
+def _owner_on_templates(page: Page, app: App) -> None:
+    page.goto(app.url + "/login?next=%2Ftemplates")
+    page.wait_for_load_state("networkidle")
+    page.get_by_label("Email").fill(OWNER)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Message templates")).to_be_visible()
+
+
+def _start_broadcast(page: Page, template: str, name: str, label: str, value: str) -> None:
+    page.get_by_role("combobox", name="Template").click()
+    page.get_by_role("option", name=f"{template} (en_US)").click()
+    page.get_by_label("Broadcast name").fill(name)
+    page.get_by_label("Label", exact=True).fill(label)
+    page.get_by_label("Example for {{1}}").fill(value)
+
+
+def _recipient(page: Page, broadcast: str, contact: str):
+    card = page.get_by_test_id("broadcast-card").filter(has_text=broadcast)
+    return card.get_by_test_id("broadcast-recipient").filter(has_text=contact)
+
+
+def test_a_broadcast_to_a_label_shows_each_recipient_sent_then_delivered_live(page: Page, app: App):
+    ensure_whatsapp(app)
+    token = secrets.token_hex(3)
+    template, label, name = f"fresh_bread_{token}", f"regulars-{token}", f"Friday bread {token}"
+    people = {f"Wanjiru {token}": _phone(), f"Otieno {token}": _phone(),
+              f"Akinyi {token}": _phone()}  # fmt: skip
+    audience = _audience(app, template, label, people)
+    before = len(GRAPH.sent("messages"))
+
+    _owner_on_templates(page, app)
+    _start_broadcast(page, template, name, label, "friend")
+    expect(page.get_by_test_id("broadcast-preview")).to_have_text(
+        "3 contact(s) match: 3 will get it."
+    )
+    page.get_by_role("button", name="Send broadcast").click()
+    expect(page.get_by_text(f"Sending {name} to 3 contact(s).")).to_be_visible()
+    for who in people:
+        expect(_recipient(page, name, who).get_by_test_id("recipient-status")).to_have_text("sent")
+    sent = GRAPH.sent("messages")[before:]
+    assert sorted(m["to"] for m in sent) == sorted(people.values())
+    assert {m["template"]["name"] for m in sent} == {template}
+
+    ids = json.loads(_run(app, SENT_IDS, name))
+    for who, phone in people.items():
+        _delivered(app, audience, ids[who], phone)
+        expect(_recipient(page, name, who).get_by_test_id("recipient-status")).to_have_text(
+            "delivered"
+        )
+    card = page.get_by_test_id("broadcast-card").filter(has_text=name)
+    expect(card.get_by_test_id("broadcast-summary")).to_have_text("3 delivered")
+
+
+def test_an_agent_sends_a_template_from_the_inbox_and_sees_it_in_the_thread(page: Page, app: App):
+    ensure_whatsapp(app)
+    token = secrets.token_hex(3)
+    template, who = f"pickup_ready_{token}", f"Baraka {token}"
+    phone = _phone()
+    audience = _audience(app, template, f"pickup-{token}", {who: phone}, "waiting_for_agent")
+    conversation_id = audience["contacts"][who]["conversation_id"]
+    before = len(GRAPH.sent("messages"))
+
+    page.goto(f"{app.url}/login?next=%2Fconversations%3Fc%3D{conversation_id}")
+    page.wait_for_load_state("networkidle")
+    page.get_by_label("Email").fill(AGENT)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Send a template").click()
+    dialog = page.get_by_role("dialog", name="Send a template")
+    dialog.get_by_role("combobox", name="Template").click()
+    page.get_by_role("option", name=f"{template} (en_US)").click()
+    dialog.get_by_label("Value for {{1}}").fill("Baraka")
+    expect(dialog).to_contain_text("Hi Baraka, fresh bread is out of the oven!")
+    dialog.get_by_role("button", name="Send template").click()
+    expect(dialog).to_be_hidden()
+    bubble = page.get_by_role("log", name="Messages").locator(
+        "[data-testid='message'][data-sender='agent']"
+    )
+    expect(bubble.last).to_contain_text("Hi Baraka, fresh bread is out of the oven!")
+    expect(bubble.last.get_by_test_id("delivery")).to_have_text(re.compile("Sent|Delivered|Read"))
+    [sent] = GRAPH.sent("messages")[before:]
+    assert sent["to"] == phone
+    assert sent["template"]["name"] == template
+    assert sent["template"]["components"] == [
+        {"type": "body", "parameters": [{"type": "text", "text": "Baraka"}]}
+    ]
+
+    # The contact card's switch opts the customer out of broadcasts (and back in).
+    state = page.get_by_test_id("contact-broadcasts")
+    expect(state).to_have_text("Receives broadcasts")
+    page.get_by_role("switch", name="Receives broadcasts").click()
+    expect(state).to_have_text("Opted out of broadcasts")
+    contact_id = audience["contacts"][who]["contact_id"]
+    check = (
+        "from backend.core.db import session_scope\n"
+        "from backend.models import Contact\n"
+        "with session_scope() as s:\n"
+        f"    print(s.get(Contact, {contact_id}).opted_out_at is not None)\n"
+    )
+    assert app.python(check).strip() == "True"
+    page.reload()
+    expect(page.get_by_test_id("contact-broadcasts")).to_have_text("Opted out of broadcasts")
+    page.get_by_role("switch", name="Receives broadcasts").click()
+    expect(page.get_by_test_id("contact-broadcasts")).to_have_text("Receives broadcasts")
+    assert app.python(check).strip() == "False"
+
+
+def test_a_contact_who_replied_stop_is_listed_as_opted_out_in_the_next_broadcast(
+    page: Page, app: App
+):
+    ensure_whatsapp(app)
+    token = secrets.token_hex(3)
+    template, label = f"weekend_{token}", f"weekend-{token}"
+    stays, leaves = f"Neema {token}", f"Juma {token}"
+    leaving_phone = _phone()
+    audience = _audience(app, template, label, {stays: _phone(), leaves: leaving_phone})
+    before = len(GRAPH.sent("messages"))
+    _customer_writes(app, audience, leaving_phone, leaves, "STOP")
+    # The customer gets the confirmation, and nothing else, on WhatsApp.
+    eventually(lambda: len(GRAPH.sent("messages")) > before, "the confirmation was sent")
+    texts = [m.get("text", {}).get("body") for m in GRAPH.sent("messages")[before:]]
+    assert texts == ["You won't receive our broadcasts any more. Write START to subscribe again."]
+
+    _owner_on_templates(page, app)
+    name = f"Weekend {token}"
+    _start_broadcast(page, template, name, label, "friend")
+    expect(page.get_by_test_id("broadcast-preview")).to_have_text(
+        "2 contact(s) match: 1 will get it, 1 opted out."
+    )
+    page.get_by_role("button", name="Send broadcast").click()
+    expect(_recipient(page, name, leaves).get_by_test_id("recipient-status")).to_have_text(
+        "opted out"
+    )
+    expect(_recipient(page, name, stays).get_by_test_id("recipient-status")).to_have_text("sent")

@@ -1,4 +1,4 @@
-"""templates optout (session 13 placeholder; filled by its owner or left empty)
+"""templates optout: find a broadcast recipient by its message (live delivery status)
 
 Revision ID: g1templates2
 Revises: g1system0001
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa  # noqa: F401
 import sqlmodel  # noqa: F401
-from alembic import op  # noqa: F401
+from alembic import op
 
 revision: str = "g1templates2"
 down_revision: str | None = "g1system0001"
@@ -18,8 +18,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_index("ix_broadcastrecipient_message", "broadcastrecipient", ["message_id"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_broadcastrecipient_message", table_name="broadcastrecipient")

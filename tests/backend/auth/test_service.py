@@ -66,6 +66,26 @@ def test_sign_up_with_a_taken_email_says_so_whatever_the_case(db):
     assert "already exists" in err.value.message
 
 
+def test_an_account_left_without_a_business_signs_up_again_with_its_own_password(db):
+    user = make_user(db, email="alone@example.com")
+    db.exec(sa.delete(Membership).where(Membership.user_id == user.id))
+    with pytest.raises(auth.AuthError, match="no longer belongs"):
+        auth.authenticate(db, email="alone@example.com", password=PASSWORD, ip="203.0.113.9")
+    with pytest.raises(auth.AuthError, match="already exists"):
+        auth.sign_up(db, business_name="New", name="A", email="alone@example.com", password=GOOD)
+    users = _count(db, User)
+
+    result = auth.sign_up(
+        db, business_name="Second Life", name="A", email="ALONE@example.com", password=PASSWORD
+    )
+
+    assert result.user_id == user.id
+    assert _count(db, User) == users
+    assert auth.membership_role(db, business_id=result.business_id, user_id=user.id) == Role.OWNER
+    ticket = auth.authenticate(db, email="alone@example.com", password=PASSWORD, ip="203.0.113.9")
+    assert ticket.business_id == result.business_id
+
+
 def test_sign_up_can_be_closed(db, monkeypatch):
     monkeypatch.setattr(settings, "allow_signup", False)
     with pytest.raises(auth.AuthError, match="closed"):

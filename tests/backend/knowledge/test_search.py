@@ -176,14 +176,15 @@ def test_a_business_with_over_2000_chunks_still_gets_k_results(db, monkeypatch):
     db.execute(sa.text("ANALYZE knowledgechunk"))
 
     indexed_calls = []
-    real_indexed = repo.nearest_chunks_indexed
+    real_nearest = repo.nearest_chunks_with
 
     def spy(*args, **kwargs):
-        found = real_indexed(*args, **kwargs)
-        indexed_calls.append(len(found))
+        found = real_nearest(*args, **kwargs)
+        if not kwargs["exact"]:
+            indexed_calls.append(len(found[0]))
         return found
 
-    monkeypatch.setattr(repo, "nearest_chunks_indexed", spy)
+    monkeypatch.setattr(repo, "nearest_chunks_with", spy)
     for k in (5, 50):
         results = service.search(db, business_id=big.id, query=query, k=k)
         assert len(results) == k
@@ -191,10 +192,14 @@ def test_a_business_with_over_2000_chunks_still_gets_k_results(db, monkeypatch):
     assert len(indexed_calls) == 2
 
     # Whatever plan PostgreSQL picks, an index scan that comes up short falls back to exact.
-    monkeypatch.setattr(repo, "nearest_chunks_indexed", lambda *args, **kwargs: [])
+    def short_index(*args, **kwargs):
+        return real_nearest(*args, **kwargs) if kwargs["exact"] else ([], {})
+
+    monkeypatch.setattr(repo, "nearest_chunks_with", short_index)
     results = service.search(db, business_id=big.id, query=query, k=5)
     assert len(results) == 5
     assert {hit.source_id for hit in results} == {big_source}
+    monkeypatch.setattr(repo, "nearest_chunks_with", real_nearest)
 
     # The neighbour, searched through the index, gets its own nearest chunks.
     results = service.search(db, business_id=neighbour.id, query=query, k=5)

@@ -1,0 +1,1 @@
+"""The setup checklist a new business works through."""
