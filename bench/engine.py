@@ -39,6 +39,7 @@ os.environ["DATA_DIR"] = _DATA_DIR_ARG or tempfile.mkdtemp(prefix="bizbot-bench-
 os.environ["DATABASE_URL"] = ""
 os.environ["REDIS_URL"] = ""
 
+import cpu_usage  # noqa: E402  (bench/, beside this script)
 import psycopg  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
@@ -237,7 +238,7 @@ def bench_size(
         reply_ms.append((time.perf_counter() - start) * 1000)
     core_redis.get_redis().flushdb()
 
-    rates = {}
+    rates, cpu = {}, {}
     env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url}
     queue = get_queue("inbound")
     for workers in workers_list:
@@ -250,9 +251,14 @@ def bench_size(
             # Warm up: each worker loads the model and answers a few messages before the clock.
             _answer_all(cfg, [f"warm{workers}-{run}-{i}" for i in range(4 * workers)], texts)
             ids = [f"tp{workers}-{run}-{i}" for i in range(throughput)]
+            pids = {"workers": [proc.pid for proc in procs]}
+            cpu_before = cpu_usage.snapshot(settings.data_dir, pids)
             start = time.perf_counter()
             _answer_all(cfg, ids, texts, unique=unique)
             rates[workers] = throughput / (time.perf_counter() - start)
+            cpu[workers] = cpu_usage.ms_per_request(
+                cpu_before, cpu_usage.snapshot(settings.data_dir, pids), throughput
+            )
         finally:
             for proc in procs:
                 proc.terminate()
@@ -270,6 +276,12 @@ def bench_size(
         "reply_p95_ms": round(_pct(reply_ms, 0.95), 1),
         "replies_per_s_1_worker": round(rates[1], 1) if 1 in rates else None,
         "replies_per_s_2_workers": round(rates[2], 1) if 2 in rates else None,
+        # CPU milliseconds per reply by process group (workers, PostgreSQL, Redis, this driver
+        # storing the messages and polling): what bounds replies/s on a machine's cores.
+        "cpu_ms_per_reply": {
+            workers: {k: round(v, 1) for k, v in c.items() if k != "client"}
+            for workers, c in cpu.items()
+        },
     }
 
 

@@ -39,6 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import cpu_usage  # noqa: E402  (bench/, beside this script)
+
 APP_SECRET = "bench-app-secret-0123456789"
 PHONE_ID = "106540352242922"
 CONCURRENCY = 32
@@ -230,12 +232,12 @@ def accept_phase(
     asyncio.run(_post_all(full_url, warm, None))
     jobs_before = get_queue("inbound").count
     if client == "wrk":
-        cpu0 = _cpu_snapshot(server_pid)
+        cpu0 = _cpu(server_pid)
         bare_run = _wrk(f"{base}/bare", bodies, seconds, connections)
-        cpu1 = _cpu_snapshot(server_pid)
+        cpu1 = _cpu(server_pid)
         with _profiled(profile, server_pid, seconds):
             full_run = _wrk(full_url, bodies, seconds, connections)
-        cpu2 = _cpu_snapshot(server_pid)
+        cpu2 = _cpu(server_pid)
         sent = full_run["sent"]
         figures = {}
         for name, r in (("full", full_run), ("bare", bare_run)):
@@ -243,8 +245,9 @@ def accept_phase(
             figures[f"{name}_p50_ms"] = round(r["p50_us"] / 1000, 1)
             figures[f"{name}_p99_ms"] = round(r["p99_us"] / 1000, 1)
         answered = full_run["completed"]
-        figures["cpu_ms_per_webhook_bare"] = _cpu_ms_per_request(cpu0, cpu1, bare_run["completed"])
-        figures["cpu_ms_per_webhook_full"] = _cpu_ms_per_request(cpu1, cpu2, answered)
+        bare_done = bare_run["completed"]
+        figures["cpu_ms_per_webhook_bare"] = cpu_usage.ms_per_request(cpu0, cpu1, bare_done)
+        figures["cpu_ms_per_webhook_full"] = cpu_usage.ms_per_request(cpu1, cpu2, answered)
     else:
         bare = asyncio.run(_post_all(f"{base}/bare", bodies, seconds))
         start = time.perf_counter()
@@ -288,40 +291,11 @@ def accept_phase(
     }
 
 
-def _cpu_snapshot(server_pid: int) -> dict[str, float]:
-    """CPU seconds used so far by the server's processes, this PostgreSQL, this Redis, wrk."""
-    import resource
-
-    import psutil
-
+def _cpu(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the server's processes, this PostgreSQL and Redis, and wrk."""
     from backend.core.config import settings
 
-    def tree(proc: psutil.Process) -> float:
-        t = proc.cpu_times()  # with the children it reaped (PostgreSQL backends that ended)
-        total = t.user + t.system + t.children_user + t.children_system
-        for child in proc.children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                t = child.cpu_times()
-                total += t.user + t.system
-        return total
-
-    data_dir = str(Path(settings.data_dir).resolve())
-    out = {"server": tree(psutil.Process(server_pid)), "postgres": 0.0, "redis": 0.0}
-    for proc in psutil.process_iter(["name", "cmdline", "ppid"]):
-        cmdline = " ".join(proc.info["cmdline"] or [])
-        if data_dir not in cmdline:
-            continue
-        if proc.info["name"] == "postgres" and "-D" in (proc.info["cmdline"] or []):
-            out["postgres"] += tree(proc)
-        elif "redis" in (proc.info["name"] or ""):
-            out["redis"] += tree(proc)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out["client"] = children.ru_utime + children.ru_stime  # wrk, once it has exited
-    return out
-
-
-def _cpu_ms_per_request(before: dict, after: dict, requests: int) -> dict[str, float]:
-    return {k: round((after[k] - before[k]) * 1000 / max(1, requests), 3) for k in before}
+    return cpu_usage.snapshot(settings.data_dir, {"server": [server_pid]})
 
 
 @contextlib.contextmanager

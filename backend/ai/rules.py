@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 import zoneinfo
@@ -277,13 +278,18 @@ def is_open(rules: RulesView, now: datetime | None) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
-    """Text folded for matching: lower case, no accents, words separated by single spaces."""
+    """Text folded for matching: lower case, no accents, words separated by single spaces.
+
+    Cached: the phrase lists (hundreds of handoff phrases in many languages) are folded once
+    per process, not once per customer message."""
     folded = unicodedata.normalize("NFKD", text.casefold())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return " ".join(re.findall(r"\w+", folded))
 
 
+@functools.lru_cache(maxsize=8192)
 def _unspaced(text: str) -> bool:
     # Chinese, Japanese and Thai write words without spaces, so match inside words there.
     return any(

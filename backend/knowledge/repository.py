@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -274,7 +275,7 @@ def set_chunk_language(
     )
 
 
-def _searchable(business_id: int):
+def _searchable(business_id):
     """Join condition + filters: the business's chunks of enabled, ready sources."""
     return (
         KnowledgeSource,
@@ -387,42 +388,60 @@ def text_matches(
     A hit matches all of `query` (web-search syntax), or at least `min_terms` of `terms`;
     those matching everything rank first, then by how many terms they match.
     """
-    target, on = _searchable(business_id)
-    all_query = func.websearch_to_tsquery(_SIMPLE, query)
-    all_terms = KnowledgeChunk.tsv.op("@@")(all_query)
-    matched = sa.literal(0)
-    for term in terms:
-        matched = matched + sa.cast(
-            KnowledgeChunk.tsv.op("@@")(func.websearch_to_tsquery(_SIMPLE, term)), sa.Integer
+    params: dict[str, object] = {"business_id": business_id, "query": query, "limit": limit}
+    partial = bool(terms and min_terms)
+    grouped = partial and math.comb(len(terms), min_terms) <= MAX_TERM_COMBINATIONS
+    if partial:
+        params |= {f"t{index}": term for index, term in enumerate(terms)}
+        params["any"] = " or ".join(terms)
+        params["min_terms"] = min_terms
+        # "At least n of these words" as one tsquery of AND-groups the GIN index answers, so
+        # only chunks that qualify are read (not every chunk holding any one word).
+        params["partial"] = (
+            " or ".join(" ".join(group) for group in itertools.combinations(terms, min_terms))
+            if grouped
+            else params["any"]
         )
-    if terms and min_terms:
-        any_query = func.websearch_to_tsquery(_SIMPLE, " or ".join(terms))
-        if math.comb(len(terms), min_terms) <= MAX_TERM_COMBINATIONS:
-            # "At least n of these words" as one tsquery of AND-groups the GIN index answers,
-            # so only chunks that qualify are read (not every chunk holding any one word).
-            groups = [" ".join(group) for group in itertools.combinations(terms, min_terms)]
-            partial = func.websearch_to_tsquery(_SIMPLE, " or ".join(groups))
-        else:
-            partial = any_query
-        condition = sa.or_(
-            all_terms, sa.and_(KnowledgeChunk.tsv.op("@@")(partial), matched >= min_terms)
-        )
-        rank = func.ts_rank(KnowledgeChunk.tsv, any_query)
-    else:
-        condition, rank = all_terms, func.ts_rank(KnowledgeChunk.tsv, all_query)
-    rows = session.execute(
-        sa.select(KnowledgeChunk.id, rank.label("rank"), all_terms.label("all_terms"))
-        .join(target, on)
-        .where(KnowledgeChunk.business_id == business_id, condition)
-        .order_by(all_terms.desc(), matched.desc(), rank.desc(), KnowledgeChunk.id)
-        .limit(limit)
-    ).all()
+    rows = session.execute(_text_match_statement(len(terms) if partial else 0), params).all()
     return [
         Candidate(
             chunk_id=row.id, distance=None, text_rank=float(row.rank), all_terms=bool(row.all_terms)
         )
         for row in rows
     ]
+
+
+@functools.lru_cache(maxsize=64)
+def _text_match_statement(term_count: int) -> sa.Select:
+    """text_matches' statement for `term_count` partial-match words (0: all words only), built
+    once per shape with bound parameters: a customer message then costs no SQL building."""
+    business_id = sa.bindparam("business_id")
+    target, on = _searchable(business_id)
+    all_terms = KnowledgeChunk.tsv.op("@@")(
+        func.websearch_to_tsquery(_SIMPLE, sa.bindparam("query"))
+    )
+    matched = sa.literal(0)
+    for index in range(term_count):
+        term = func.websearch_to_tsquery(_SIMPLE, sa.bindparam(f"t{index}"))
+        matched = matched + sa.cast(KnowledgeChunk.tsv.op("@@")(term), sa.Integer)
+    if term_count:
+        partial = func.websearch_to_tsquery(_SIMPLE, sa.bindparam("partial"))
+        condition = sa.or_(
+            all_terms,
+            sa.and_(KnowledgeChunk.tsv.op("@@")(partial), matched >= sa.bindparam("min_terms")),
+        )
+        rank_query = func.websearch_to_tsquery(_SIMPLE, sa.bindparam("any"))
+    else:
+        condition = all_terms
+        rank_query = func.websearch_to_tsquery(_SIMPLE, sa.bindparam("query"))
+    rank = func.ts_rank(KnowledgeChunk.tsv, rank_query)
+    return (
+        sa.select(KnowledgeChunk.id, rank.label("rank"), all_terms.label("all_terms"))
+        .join(target, on)
+        .where(KnowledgeChunk.business_id == business_id, condition)
+        .order_by(all_terms.desc(), matched.desc(), rank.desc(), KnowledgeChunk.id)
+        .limit(sa.bindparam("limit"))
+    )
 
 
 def get_chunk_rows(session: Session, *, business_id: int, chunk_ids: list[int]) -> list[ChunkRow]:
