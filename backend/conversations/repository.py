@@ -186,20 +186,37 @@ def touch_contact_by_identity(
     seen_at: datetime,
 ) -> Contact | None:  # fmt: skip
     """Mark a channel user's contact seen at `seen_at` and return it (one statement)."""
-    stmt = (
-        sa.update(Contact)
+    stmt = touch_contact_statement(
+        business_id=business_id, integration_id=integration_id,
+        external_user_id=external_user_id, seen_at=seen_at,
+    )  # fmt: skip
+    return session.scalars(stmt).first()
+
+
+def touch_contact_statement(
+    *, business_id: int, integration_id: int, external_user_id: str, seen_at: datetime
+) -> sa.Update:
+    """touch_contact_by_identity's statement.
+
+    The identity is looked up in a scalar subquery, not an UPDATE … FROM join: the contact is
+    then always found through its primary key, whatever the planner's statistics (on tables
+    not analysed yet, the join was planned as a scan of every contact, per message)."""
+    identity = (
+        sa.select(ContactChannelIdentity.contact_id)
         .where(
-            Contact.business_id == business_id,
-            Contact.id == ContactChannelIdentity.contact_id,
             ContactChannelIdentity.business_id == business_id,
             ContactChannelIdentity.channel_integration_id == integration_id,
             ContactChannelIdentity.external_user_id == external_user_id,
         )
+        .scalar_subquery()
+    )
+    return (
+        sa.update(Contact)
+        .where(Contact.business_id == business_id, Contact.id == identity)
         .values(last_seen_at=seen_at, updated_at=seen_at)
         .returning(Contact)
         .execution_options(synchronize_session=False, populate_existing=True)
     )
-    return session.scalars(stmt).first()
 
 
 def add_contact_with_identity(
