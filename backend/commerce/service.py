@@ -29,6 +29,7 @@ from backend.commerce.schemas import (
     ProductView,
 )
 from backend.core.config import settings
+from backend.core.images import image_extension
 from backend.models.base import utcnow
 from backend.models.commerce import Order, OrderItem, OrderStatus, Product, ProductKind
 from backend.models.payments import PaymentLink, PaymentLinkStatus
@@ -72,13 +73,6 @@ _TRUE = {"1", "true", "yes", "y", "active", "on", ""}
 _FALSE = {"0", "false", "no", "n", "inactive", "off"}
 
 # Image types by their first bytes: the file name alone is not trusted.
-_IMAGE_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", ".png"),
-    (b"\xff\xd8\xff", ".jpg"),
-    (b"GIF87a", ".gif"),
-    (b"GIF89a", ".gif"),
-)
-
 # Who may move an order to which status by hand; paid/needs review/failed also come from
 # payment webhooks.
 _MANUAL_MOVES: dict[str, set[str]] = {
@@ -368,13 +362,11 @@ def delete_product(session: Session, *, actor: Actor, product_id: int) -> None:
     repo.delete(session, product)
 
 
+_IMAGE_EXTENSIONS = frozenset((".png", ".jpg", ".gif", ".webp"))
+
+
 def _image_extension(data: bytes) -> str | None:
-    for magic, ext in _IMAGE_MAGIC:
-        if data.startswith(magic):
-            return ext
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return ".webp"
-    return None
+    return image_extension(data, _IMAGE_EXTENSIONS)
 
 
 def image_file(image_path: str) -> Path:

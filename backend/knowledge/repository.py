@@ -25,6 +25,8 @@ from backend.models.tenants import Business
 _SIMPLE = sa.literal_column("'simple'::regconfig")
 # Above this many AND-groups a partial match is found word by word instead (see text_matches).
 MAX_TERM_COMBINATIONS = 64
+# Statements built once per number of query words (search looks at 16 words at most).
+MAX_TERM_STATEMENTS = 64
 
 
 @dataclass(frozen=True)
@@ -288,31 +290,54 @@ def _searchable(business_id):
     )
 
 
-def sample_term_counts(
-    session: Session, *, business_id: int, terms: Sequence[str], sample: int
-) -> tuple[int, dict[str, int]]:
-    """Up to `sample` of the business's searchable chunks: how many, and how many hold each term.
-
-    One statement with bounded work whatever the size of the knowledge base: search needs to
-    know whether there is anything (and little enough for an exact scan), and which words are
-    so common that they say nothing.
-    """
+def searchable_chunk_count(session: Session, *, business_id: int, cap: int) -> int:
+    """How many of the business's chunks are searchable (enabled, ready sources), up to `cap`."""
     target, on = _searchable(business_id)
     rows = (
-        sa.select(KnowledgeChunk.tsv.label("tsv"))
+        sa.select(sa.literal(1).label("one"))
+        .select_from(KnowledgeChunk)
         .join(target, on)
         .where(KnowledgeChunk.business_id == business_id)
-        .limit(sample)
-        .subquery("sample")
+        .limit(cap)
+        .subquery("searchable")
     )
-    columns = [func.count().label("n")] + [
-        func.count()
-        .filter(rows.c.tsv.op("@@")(func.websearch_to_tsquery(_SIMPLE, term)))
-        .label(f"t{index}")
-        for index, term in enumerate(terms)
-    ]
-    row = session.execute(sa.select(*columns).select_from(rows)).one()
-    return int(row[0]), dict(zip(terms, (int(value) for value in row[1:]), strict=True))
+    return int(session.execute(sa.select(func.count()).select_from(rows)).scalar_one())
+
+
+def term_chunk_counts(
+    session: Session, *, business_id: int, terms: Sequence[str], cap: int
+) -> dict[str, int]:
+    """How many of the business's chunks hold each term, each counted up to `cap`.
+
+    Each count is a GIN index lookup that stops at `cap` rows: a rare word (a name, a number)
+    costs microseconds and a common one at most `cap` rows, whatever the size of the knowledge
+    base. Search only needs to know whether a word is in more than `cap - 1` chunks."""
+    if not terms:
+        return {}
+    params: dict[str, object] = {"business_id": business_id, "cap": cap}
+    params |= {f"t{index}": term for index, term in enumerate(terms)}
+    row = session.execute(_term_counts_statement(len(terms)), params).one()
+    return dict(zip(terms, (int(value) for value in row), strict=True))
+
+
+@functools.lru_cache(maxsize=MAX_TERM_STATEMENTS)
+def _term_counts_statement(term_count: int) -> sa.Select:
+    def capped(index: int):
+        holding = (
+            sa.select(sa.literal(1).label("one"))
+            .select_from(KnowledgeChunk)
+            .where(
+                KnowledgeChunk.business_id == sa.bindparam("business_id"),
+                KnowledgeChunk.tsv.op("@@")(
+                    func.websearch_to_tsquery(_SIMPLE, sa.bindparam(f"t{index}"))
+                ),
+            )
+            .limit(sa.bindparam("cap"))
+            .subquery(f"holding{index}")
+        )
+        return sa.select(func.count()).select_from(holding).scalar_subquery().label(f"t{index}")
+
+    return sa.select(*(capped(index) for index in range(term_count)))
 
 
 def nearest_chunks_with(
@@ -411,7 +436,7 @@ def text_matches(
     ]
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=MAX_TERM_STATEMENTS)
 def _text_match_statement(term_count: int) -> sa.Select:
     """text_matches' statement for `term_count` partial-match words (0: all words only), built
     once per shape with bound parameters: a customer message then costs no SQL building."""

@@ -51,8 +51,9 @@ __all__ = [
 RRF_K = 60
 # Below this many chunks a business is searched exactly; above, through the HNSW index.
 EXACT_SEARCH_MAX_CHUNKS = 2000
-# Chunks read to decide exact vs indexed search and which words are too common to match on.
-STATS_SAMPLE = EXACT_SEARCH_MAX_CHUNKS
+# Searchable chunks counted at most (once per TERM_STATS_TTL per business and process): the
+# common-word threshold is a share of this, so the count stays bounded for huge businesses.
+STATS_MAX_CHUNKS = 100_000
 # One thread per process embeds queries while search's SQL runs (the model releases the GIL).
 _QUERY_EMBEDDING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-embedding")
 HNSW_EF_SEARCH = 200
@@ -85,7 +86,8 @@ class _Upserted:
 
 
 class _TermStats:
-    """Per-process memory of sample_term_counts' answers, per business, for TERM_STATS_TTL."""
+    """Per-process memory, per business, of how many chunks are searchable and how many hold
+    each word searched, for TERM_STATS_TTL."""
 
     MAX_BUSINESSES = 10_000
 
@@ -94,27 +96,30 @@ class _TermStats:
         self._known: dict[int, tuple[float, int, dict[str, int]]] = {}
 
     def counts(self, session: Session, *, business_id: int, terms: list[str]) -> tuple[int, dict]:
-        """(searchable chunks sampled, chunks of the sample holding each term)."""
+        """(searchable chunks, up to STATS_MAX_CHUNKS; chunks holding each term, each counted
+        only up to one more than the common-word threshold: enough to tell rare from common)."""
         now = time.monotonic()
         with self._lock:
             known = self._known.get(business_id)
         if known is not None and known[0] > now:
-            _, total, counts = known
-            missing = [term for term in terms if term not in counts]
+            expires, total, counts = known
         else:
-            total, counts, missing = 0, {}, list(terms)
-        if missing or not total:
-            total, fresh = repo.sample_term_counts(
-                session, business_id=business_id, terms=missing, sample=STATS_SAMPLE
+            total = repo.searchable_chunk_count(
+                session, business_id=business_id, cap=STATS_MAX_CHUNKS
+            )
+            expires, counts = now + TERM_STATS_TTL, {}
+        missing = [term for term in terms if term not in counts]
+        if missing and total:
+            fresh = repo.term_chunk_counts(
+                session, business_id=business_id, terms=missing, cap=_common_threshold(total) + 1
             )
             counts = {**counts, **fresh}
-            # A business without knowledge yet is asked again: its first entry counts at once.
-            if total:
-                with self._lock:
-                    if len(self._known) >= self.MAX_BUSINESSES:
-                        self._known.clear()
-                    expires = known[0] if known is not None and known[0] > now else None
-                    self._known[business_id] = (expires or now + TERM_STATS_TTL, total, counts)
+        # A business without knowledge yet is asked again: its first entry counts at once.
+        if total:
+            with self._lock:
+                if len(self._known) >= self.MAX_BUSINESSES:
+                    self._known.clear()
+                self._known[business_id] = (expires, total, counts)
         return total, {term: counts.get(term, 0) for term in terms}
 
     def forget(self, business_id: int | None = None) -> None:
@@ -565,6 +570,11 @@ def _terms(query: str) -> list[str]:
     return list(words)[:MAX_TERMS]
 
 
+def _common_threshold(chunks: int) -> int:
+    """A word in more than this many of a business's `chunks` is too common to match on."""
+    return max(COMMON_TERM_MIN_CHUNKS, math.ceil(chunks * COMMON_TERM_SHARE))
+
+
 def _partial_match_terms(
     query: str, *, sampled: int, counts: dict[str, int]
 ) -> tuple[list[str], int]:
@@ -574,12 +584,12 @@ def _partial_match_terms(
     partial match, and in rank fusion any text hit outvotes the next vector hit. A chunk then
     needs at least half of the remaining words (words it cannot contain included), so
     a question in another language does not match on a shared word or two. Word frequencies
-    come from a sample of the business's chunks (all of them, up to STATS_SAMPLE).
+    come from the GIN index, each counted only as far as the threshold (`_TermStats`).
     """
     terms = _terms(query)
     if len(terms) < 2:
         return [], 0
-    common = max(COMMON_TERM_MIN_CHUNKS, math.ceil(sampled * COMMON_TERM_SHARE))
+    common = _common_threshold(sampled)
     rare = [term for term in terms if counts.get(term, 0) <= common]
     # Two words at least: one shared word is weak evidence (the vector search covers it), and
     # "any chunk with this word" can be thousands of chunks to rank in a large knowledge base.

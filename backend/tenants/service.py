@@ -18,6 +18,7 @@ from backend.ai.language import DETECTED_LANGUAGES
 from backend.ai.prompts import language_name
 from backend.auth.permissions import Actor, Permission
 from backend.core.config import settings
+from backend.core.images import image_extension
 from backend.models.tenants import Business, Membership, Role
 from backend.onboarding import service as onboarding
 from backend.security import service as audit
@@ -26,7 +27,6 @@ from backend.tenants import repository as repo
 MAX_LOGO_BYTES = 1024 * 1024
 # Logo types by their first bytes: the file name and the browser's type are not trusted. SVG is
 # refused because it can carry scripts.
-_LOGO_MAGIC = ((b"\x89PNG\r\n\x1a\n", ".png"), (b"\xff\xd8\xff", ".jpg"))
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".webp": "image/webp"}
 # Funds, precious metals and testing codes are not money a business prices in.
 _NOT_MONEY = frozenset(("XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU",
@@ -218,12 +218,7 @@ def logo_url_for(session: Session, *, business_id: int) -> str:
 
 
 def _logo_extension(data: bytes) -> str | None:
-    for magic, ext in _LOGO_MAGIC:
-        if data.startswith(magic):
-            return ext
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return ".webp"
-    return None
+    return image_extension(data, LOGO_TYPES.keys())
 
 
 def _remove_logo_file(logo_path: str | None) -> None:
