@@ -178,8 +178,9 @@ class SignupState(BaseState):
                     name=form.get("name", ""),
                     email=form.get("email", ""),
                     password=form.get("password", ""),
+                    ip=self.router.session.client_ip or None,
                 )
-        except auth.AuthError as exc:
+        except auth.AuthError as exc:  # TooManyAttempts included: it names the wait
             self.errors = {exc.field or "form": exc.message}
             return None
         self.submitting = True

@@ -12,9 +12,8 @@ from backend.auth import passwords, tasks
 from backend.auth import repository as repo
 from backend.auth.service import (
     AuthError,
-    check_login_throttle,
-    count_failed_login,
     revoke_sessions,
+    verify_current_password,
 )
 from backend.core.config import settings
 from backend.core.crypto import hash_token, new_token
@@ -259,9 +258,7 @@ def change_password(
     user = repo.get_user(session, user_id=user_id)
     if user is None:
         raise AuthError(f"No user with id {user_id}.")
-    check_login_throttle(email=user.email, ip=ip)
-    if not passwords.verify_password(current_password or "", user.password_hash):
-        count_failed_login(email=user.email, ip=ip)
+    if not verify_current_password(user, current_password, ip=ip):
         raise AuthError("Your current password is not right.", field="current_password")
     if current_password == new_password:
         raise AuthError("Choose a password different from the current one.", field="new_password")

@@ -94,14 +94,20 @@ def _add_user(session: Session, *, email: str, name: str, password: str) -> User
 
 
 def sign_up(
-    session: Session, *, business_name: str, name: str, email: str, password: str
+    session: Session,
+    *,
+    business_name: str,
+    name: str,
+    email: str,
+    password: str,
+    ip: str | None = None,
 ) -> SignupResult:
     """Create a business and its owner; raises AuthError (field + message) on bad input."""
     if not settings.allow_signup:
         raise AuthError("Sign-up is closed on this BizBot. Ask an owner for an invitation.")
     if not business_name.strip():
         raise AuthError("Enter your business's name.", field="business_name")
-    returning = _returning_user(session, email=email, password=password)
+    returning = _returning_user(session, email=email, password=password, ip=ip)
     if returning is not None:
         return _new_business_for(session, user=returning, business_name=business_name)
     email = _check_new_account(session, email=email, name=name, password=password)
@@ -118,9 +124,13 @@ def sign_up(
     return SignupResult(business_id=business.id, user_id=user.id)
 
 
-def _returning_user(session: Session, *, email: str, password: str) -> User | None:
+def _returning_user(session: Session, *, email: str, password: str, ip: str | None) -> User | None:
     """An existing account that belongs to no business (its business was deleted, or it was
-    removed everywhere), signing up again with its own password: it gets a new business."""
+    removed everywhere), signing up again with its own password: it gets a new business.
+
+    The password is checked as a login checks it (the same lockout per account and address,
+    a wrong one counted), and an account with two-step sign-in is refused: this form cannot
+    ask for its code, and the password alone must never be enough for it."""
     try:
         found = repo.find_user_by_login_email(session, email=normalize_email(email))
     except AuthError:
@@ -129,8 +139,17 @@ def _returning_user(session: Session, *, email: str, password: str) -> User | No
         return None
     if tenants_repo.list_memberships_of_user(session, user_id=found.id):
         return None
-    if not passwords.verify_password(password, found.password_hash):
+    if not verify_current_password(found, password, ip=ip):
         return None
+    # Imported here: security's services build on this module.
+    from backend.security import two_factor
+
+    if two_factor.is_enabled(session, user_id=found.id):
+        raise AuthError(
+            "This account signs in with a two-step code, which this page cannot ask for. "
+            "Ask an owner of a business for an invitation, or sign up with another email.",
+            field="email",
+        )
     return found
 
 
@@ -196,6 +215,17 @@ def count_failed_login(*, email: str, ip: str | None) -> None:
             redis.set(_LOCK_KEY.format(kind, key), "1", ex=max(1, exc.retry_after))
 
 
+def verify_current_password(user: User, password: str, *, ip: str | None) -> bool:
+    """Whether `password` is `user`'s, checked as a log-in checks it: TooManyAttempts while the
+    account or address is locked out, and a wrong password counts towards that lockout (so a
+    password prompt is never a way around the log-in limits)."""
+    check_login_throttle(email=user.email, ip=ip)
+    if passwords.verify_password(password or "", user.password_hash):
+        return True
+    count_failed_login(email=user.email, ip=ip)
+    return False
+
+
 def authenticate(
     session: Session, *, email: str, password: str, ip: str | None = None
 ) -> LoginTicket:
@@ -218,6 +248,8 @@ def authenticate(
         raise AuthError(
             "Your account no longer belongs to a business. Ask for an invitation, or create a "
             "new business on the sign-up page with this email and password."
+            if settings.allow_signup
+            else "Your account no longer belongs to a business. Ask an owner for an invitation."
         )
     user.last_login_at = utcnow()
     session.add(user)

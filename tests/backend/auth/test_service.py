@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from sqlmodel import select
@@ -13,6 +14,7 @@ from backend.core.config import settings
 from backend.core.crypto import hash_token
 from backend.models import Business, Membership, Role, User, UserSession
 from backend.models.base import utcnow
+from backend.security import two_factor
 from tests.factories import PASSWORD, make_user
 
 GOOD = "a sturdy passphrase 42"
@@ -84,6 +86,35 @@ def test_an_account_left_without_a_business_signs_up_again_with_its_own_password
     assert auth.membership_role(db, business_id=result.business_id, user_id=user.id) == Role.OWNER
     ticket = auth.authenticate(db, email="alone@example.com", password=PASSWORD, ip="203.0.113.9")
     assert ticket.business_id == result.business_id
+
+
+def test_signing_up_again_is_a_login_attempt_throttled_and_never_enough_with_two_factor(db):
+    user = make_user(db, email="alone@example.com")
+    db.exec(sa.delete(Membership).where(Membership.user_id == user.id))
+    form = {"business_name": "Guess", "name": "A", "email": "alone@example.com"}
+    answers = []
+    for attempt in range(20):
+        with pytest.raises(auth.AuthError) as err:
+            auth.sign_up(db, **form, password=f"wrong-guess-{attempt}", ip="203.0.113.7")
+        answers.append(err.value)
+        if isinstance(err.value, auth.TooManyAttempts):
+            break
+    assert isinstance(answers[-1], auth.TooManyAttempts), "wrong passwords were never counted"
+    assert all("already exists" in answer.message for answer in answers[:-1])
+    with pytest.raises(auth.TooManyAttempts):  # locked out: the right password waits too
+        auth.sign_up(db, **form, password=PASSWORD, ip="203.0.113.7")
+
+    guarded = make_user(db, email="guarded@example.com")
+    [membership] = db.exec(select(Membership).where(Membership.user_id == guarded.id)).all()
+    enrolment = two_factor.start_enrolment(db, user_id=guarded.id)
+    two_factor.confirm_enrolment(db, user_id=guarded.id, business_id=membership.business_id,
+                                 code=pyotp.TOTP(enrolment.secret).now())  # fmt: skip
+    db.exec(sa.delete(Membership).where(Membership.user_id == guarded.id))
+    businesses = _count(db, Business)
+    with pytest.raises(auth.AuthError, match="two-step code"):
+        auth.sign_up(db, business_name="Takeover", name="A", email="guarded@example.com",
+                     password=PASSWORD, ip="203.0.113.8")  # fmt: skip
+    assert _count(db, Business) == businesses
 
 
 def test_sign_up_can_be_closed(db, monkeypatch):
