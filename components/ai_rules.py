@@ -1,4 +1,4 @@
-"""Pieces of the AI Rules page: labelled inputs, tag inputs, an hours row, chat bubbles."""
+"""Pieces of the AI Rules page: labelled inputs, tag inputs, a weekday's hours, chat bubbles."""
 
 from __future__ import annotations
 
@@ -126,46 +126,18 @@ def tag_input(
     )
 
 
-def hours_row(
-    row: rx.Var,
-    *,
-    on_open: Callable[[rx.Var[str], rx.Var[bool]], rx.event.EventSpec],
-    on_time: Callable[[rx.Var[str], str, rx.Var[str]], rx.event.EventSpec],
-    disabled: rx.Var[bool],
-) -> rx.Component:
-    """One weekday: open or closed, and from when to when."""
+def hours_day(row: rx.Var) -> rx.Component:
+    """One weekday of the business hours, read-only: every range, or Closed."""
     return rx.hstack(
         rx.text(row.label, size="2", width="7em"),
-        rx.switch(
-            checked=row.open,
-            on_change=lambda v: on_open(row.day, v),
-            disabled=disabled,
-            aria_label="Open on " + row.label,
-        ),
         rx.cond(
             row.open,
-            rx.hstack(
-                rx.input(
-                    type="time",
-                    value=row.start,
-                    disabled=disabled,
-                    on_change=lambda v: on_time(row.day, "start", v),
-                    aria_label=row.label + " opens at",
-                ),
-                rx.text("to", size="2", color=_MUTED),
-                rx.input(
-                    type="time",
-                    value=row.end,
-                    disabled=disabled,
-                    on_change=lambda v: on_time(row.day, "end", v),
-                    aria_label=row.label + " closes at",
-                ),
-                align="center",
-            ),
+            rx.text(row.ranges, size="2"),
             rx.badge("Closed", color_scheme="gray", variant="soft"),
         ),
         align="center",
         spacing="3",
+        role="listitem",
     )
 
 

@@ -21,13 +21,12 @@ DAY_LABELS = {
     "sat": "Saturday", "sun": "Sunday",
 }  # fmt: skip
 TONES = ["friendly", "professional", "formal", "playful", "concise"]
-DEFAULT_OPEN, DEFAULT_CLOSE = "09:00", "17:00"
+# The business hours and the out-of-hours reply are edited on Settings only: never sent here.
 TEXT_FIELDS = (
     "tone",
     "persona_name",
     "greeting",
     "fallback_message",
-    "out_of_hours_message",
     "languages",
     "extra_instructions",
     "max_ai_turns",
@@ -36,14 +35,13 @@ TEXT_FIELDS = (
 
 
 @dataclass(frozen=True)
-class DayRow:
-    """One weekday of the business-hours editor."""
+class DayHours:
+    """One weekday of the business hours as the page shows them (read-only)."""
 
     day: str
     label: str
     open: bool
-    start: str
-    end: str
+    ranges: str  # "08:00-12:00, 14:00-18:00", "" when closed
 
 
 @dataclass(frozen=True)
@@ -84,15 +82,20 @@ def threshold_words(percent: int) -> str:
     return "100%: the assistant never answers from knowledge; every question goes to a person."
 
 
-def _days(hours: dict[str, Any]) -> tuple[bool, list[DayRow]]:
+def hours_days(hours: dict[str, Any]) -> list[DayHours]:
+    """Each weekday with every one of its ranges; empty when no day is open (always open)."""
     days = hours.get("days") or {}
-    always = not days
-    rows = []
-    for day in DAYS:
-        ranges = days.get(day) or []
-        start, end = (ranges[0][0], ranges[0][1]) if ranges else (DEFAULT_OPEN, DEFAULT_CLOSE)
-        rows.append(DayRow(day, DAY_LABELS[day], always or bool(ranges), start, end))
-    return always, rows
+    if not any(days.values()):
+        return []
+    return [
+        DayHours(
+            day,
+            DAY_LABELS[day],
+            bool(days.get(day)),
+            ", ".join(f"{start}-{end}" for start, end in days.get(day) or []),
+        )
+        for day in DAYS
+    ]
 
 
 def _actor_for(token: str | None) -> Actor | None:
@@ -125,16 +128,16 @@ class AIRulesState(BaseState):
     handoff_keywords: list[str] = []
     blocked_topics: list[str] = []
     use_llm: bool = True
+    # Read-only here: Settings is the one editor of the hours and the out-of-hours reply.
     always_open: bool = True
-    days: list[DayRow] = []
+    days: list[DayHours] = []
     timezone: str = "UTC"
+    can_edit_hours: bool = False  # may open Settings (owners)
     default_language: str = "en"
     can_edit: bool = False
     llm_configured: bool = False
     errors: dict[str, str] = {}
     dirty: bool = False
-    # The business hours' own timezone, kept as saved (the page shows it, Settings sets it).
-    _hours_timezone: str = ""
 
     chat: list[ChatBubble] = []
     try_text: str = ""
@@ -155,8 +158,8 @@ class AIRulesState(BaseState):
         self.threshold_pct = round(form.confidence_threshold * 100)
         self.handoff_keywords, self.blocked_topics = form.handoff_keywords, form.blocked_topics
         self.use_llm = form.use_llm
-        self.always_open, self.days = _days(form.business_hours)
-        self._hours_timezone = form.business_hours.get("timezone", "")
+        self.days = hours_days(form.business_hours)
+        self.always_open = not self.days
         self.timezone, self.default_language = form.timezone, form.default_language
         self.can_edit, self.llm_configured = form.can_edit, form.llm_configured
         self.errors, self.dirty = {}, False
@@ -170,6 +173,7 @@ class AIRulesState(BaseState):
         self.section_allowed = actor is not None
         if actor is None:
             return self._login_redirect()
+        self.can_edit_hours = actor.can_open("settings")
         with session_scope() as session:
             self._show(rules_admin.get_rules(session, actor=actor))
         self.chat, self.try_text, self.try_error, self.trying = [], "", "", False
@@ -199,33 +203,6 @@ class AIRulesState(BaseState):
     def set_use_llm(self, value: bool):
         """Turn answering with the LLM on or off."""
         self.use_llm = bool(value)
-        self._changed()
-
-    @rx.event
-    def set_always_open(self, value: bool):
-        """Always open (no business hours), or open on the days below."""
-        self.always_open = bool(value)
-        self._changed()
-
-    @rx.event
-    def set_day_open(self, day: str, value: bool):
-        """Open or close one weekday."""
-        self.days = [
-            DayRow(r.day, r.label, bool(value), r.start, r.end) if r.day == day else r
-            for r in self.days
-        ]
-        self._changed()
-
-    @rx.event
-    def set_day_time(self, day: str, which: str, value: str):
-        """Change one weekday's opening ("start") or closing ("end") time."""
-        rows = []
-        for r in self.days:
-            if r.day == day:
-                start, end = (value, r.end) if which == "start" else (r.start, value)
-                r = DayRow(r.day, r.label, r.open, start, end)
-            rows.append(r)
-        self.days = rows
         self._changed()
 
     def _add(self, name: str, form: dict[str, Any]) -> None:
@@ -262,18 +239,8 @@ class AIRulesState(BaseState):
         self._changed()
 
     def _fields(self) -> dict[str, Any]:
-        """The form as the service takes it."""
-        hours: dict[str, Any] = {}
-        if not self.always_open:
-            hours = {"days": {r.day: [[r.start, r.end]] for r in self.days if r.open}}
-            if not hours["days"]:
-                # No open day would read as "no hours set", i.e. always open.
-                raise RulesError(
-                    "business_hours: open at least one day, or switch on Always open.",
-                    field="business_hours",
-                )
-            if self._hours_timezone:
-                hours["timezone"] = self._hours_timezone
+        """The form as the service takes it: no business hours and no out-of-hours reply, so
+        saving here leaves what Settings saved untouched."""
         return {
             "tone": self.tone,
             "persona_name": self.persona_name,
@@ -282,8 +249,6 @@ class AIRulesState(BaseState):
             "confidence_threshold": self.threshold_pct / 100,
             "handoff_keywords": list(self.handoff_keywords),
             "blocked_topics": list(self.blocked_topics),
-            "business_hours": hours,
-            "out_of_hours_message": self.out_of_hours_message,
             "languages": self.languages,
             "use_llm": self.use_llm,
             "extra_instructions": self.extra_instructions,
@@ -345,11 +310,7 @@ class AIRulesState(BaseState):
             if not text:
                 self.try_error = "Type a message, as a customer would write it."
                 return
-            try:
-                draft = self._fields() if use_draft else None
-            except RulesError as exc:
-                self.errors, self.try_error = {exc.field: exc.message}, exc.message
-                return
+            draft = self._fields() if use_draft else None
             self.trying, self.try_error = True, ""
             token = self._session_token()
             history = [(b.role, b.text) for b in self.chat]

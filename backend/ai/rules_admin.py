@@ -141,7 +141,8 @@ def get_rules(session: Session, *, actor: Actor) -> RulesForm:
 
 
 def save_rules(session: Session, *, actor: Actor, fields: Mapping[str, Any]) -> RulesForm:
-    """Change the rules (owners and admins); RulesError's `field` names the first bad field."""
+    """Change the given rules (owners and admins), leaving every field not given as stored;
+    RulesError's `field` names the first bad field."""
     actor.require(Permission.AI_RULES_MANAGE)
     clean = validate(fields)
     rule = repo.ensure_rule(session, business_id=actor.business_id)
@@ -170,8 +171,8 @@ def update_business_hours(
     days: Mapping[str, list[list[str]]],
     out_of_hours_message: str,
 ) -> RulesForm:
-    """Change only the weekly hours and the out-of-hours reply (the Settings page); no open
-    day means open around the clock, and a timezone of the hours' own is kept."""
+    """Change only the weekly hours and the out-of-hours reply (the Settings page, their one
+    editor); no open day means open around the clock, and a timezone of the hours' own is kept."""
     actor.require(Permission.AI_RULES_MANAGE)
     _, rule = repo.get_business_and_rule(session, business_id=actor.business_id)
     own_tz = ((rule.business_hours if rule else None) or {}).get("timezone")

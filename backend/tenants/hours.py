@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from backend.ai import rules_admin
-from backend.ai.rules import DAYS
+from backend.ai.rules import DAYS, RulesError, validate_hours
 from backend.auth.permissions import Actor
 from backend.tenants.service import BusinessError
 
@@ -87,6 +87,15 @@ def parse_ranges(text: str, *, day: str) -> list[list[str]]:
     return ranges
 
 
+def _check_day(day: str, ranges: list[list[str]]) -> None:
+    # The shared rules check one day at a time, so a failure belongs to that day's row.
+    try:
+        validate_hours({"days": {day: ranges}})
+    except RulesError as exc:
+        detail = exc.message.removeprefix(f"business_hours: {day}: ")
+        raise BusinessError(f"{DAY_NAMES[day]}: {detail}", field=f"hours_{day}") from exc
+
+
 def save_hours(
     session: Session,
     *,
@@ -101,18 +110,14 @@ def save_hours(
         day: parse_ranges(ranges.get(day, ""), day=day) if open_days.get(day) else []
         for day in DAYS
     }
+    for day, day_ranges in days.items():
+        _check_day(day, day_ranges)
     try:
         form = rules_admin.update_business_hours(
             session, actor=actor, days=days, out_of_hours_message=out_of_hours_message
         )
     except rules_admin.RulesError as exc:
-        message = str(exc)
-        field = exc.field if exc.field == "out_of_hours_message" else None
-        if field is None:
-            # The rules name the day ("business_hours: mon: ..."); point at that day's row.
-            field = next((f"hours_{d}" for d in DAYS if f": {d}" in message), "hours")
-            message = message.replace("business_hours: ", "")
-            for day, name in DAY_NAMES.items():
-                message = message.replace(f"{day}: ", f"{name}: ", 1)
-        raise BusinessError(message, field=field) from exc
+        # Every day passed above, so what is left is the reply (or the hours as a whole).
+        field = "out_of_hours_message" if exc.field == "out_of_hours_message" else "hours"
+        raise BusinessError(exc.message, field=field) from exc
     return _view(form)

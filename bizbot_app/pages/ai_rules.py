@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from bizbot_app.pages.shell import section_page
-from components.ai_rules import chat_bubble, hours_row, rule_field, tag_input, text_control
+from components.ai_rules import chat_bubble, hours_day, rule_field, tag_input, text_control
 from state.ai_rules import AIRulesState
 
 S = AIRulesState
@@ -75,29 +75,35 @@ def _persona() -> rx.Component:
 
 
 def _hours() -> rx.Component:
-    return _card(
-        "Business hours",
-        rx.text("Times are in ", rx.code(S.timezone),
-                " (the business's timezone, set in Settings).", size="2", color=_MUTED),
-        rx.hstack(
-            rx.switch(id="rule-always-open", checked=S.always_open, on_change=S.set_always_open,
-                      disabled=_READ_ONLY),
-            rx.el.label("Always open", html_for="rule-always-open", font_size="0.875em"),
-            align="center",
-        ),
-        rx.cond(
-            ~S.always_open,
-            rx.vstack(
-                rx.foreach(S.days, lambda row: hours_row(
-                    row, on_open=S.set_day_open, on_time=S.set_day_time, disabled=_READ_ONLY)),
-                spacing="2",
+    # Read-only: Settings is the one editor of the hours and the out-of-hours reply.
+    return rx.card(
+        rx.vstack(
+            rx.heading("Business hours", size="4", as_="h2", id="business-hours-heading"),
+            rx.text("Times are in ", rx.code(S.timezone), ".", size="2", color=_MUTED),
+            rx.cond(
+                S.always_open,
+                rx.text("Always open: no day has opening hours, so the assistant never sends "
+                        "the out-of-hours reply.", size="2"),
+                rx.vstack(rx.foreach(S.days, hours_day), spacing="1", role="list",
+                          aria_label="Opening hours by day"),
             ),
+            rx.text("Out-of-hours reply", size="2", weight="medium"),
+            rx.cond(S.out_of_hours_message != "",
+                    rx.text(S.out_of_hours_message, size="2", white_space="pre-wrap"),
+                    rx.text("None: the built-in notice in the customer's language.", size="2",
+                            color=_MUTED)),
+            rx.cond(
+                S.can_edit_hours,
+                rx.link("Edit on Settings", href="/settings", size="2"),
+                rx.text("The owner changes these on the Settings page.", size="2",
+                        color=_MUTED),
+            ),
+            spacing="3",
+            width="100%",
         ),
-        rx.cond(S.errors.get("business_hours", "") != "",
-                rx.text(S.errors.get("business_hours", ""), color=rx.color("red", 11), size="2",
-                        role="alert")),
-        _text("Out-of-hours reply", "out_of_hours_message", multiline=True,
-              hint="Sent first when a customer writes while you are closed."),
+        width="100%",
+        role="region",
+        aria_labelledby="business-hours-heading",
     )  # fmt: skip
 
 

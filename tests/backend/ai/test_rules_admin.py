@@ -141,6 +141,24 @@ def test_saving_normalises_stores_and_audits_the_changed_fields(db):
     assert len(_audits(db, business.id)) == 1
 
 
+def test_saving_leaves_the_fields_not_given_as_stored(db):
+    # The AI Rules page sends no business hours and no out-of-hours reply (Settings owns them).
+    actor, business = actor_for(db)
+    two_ranges = {"days": {"mon": [["08:00", "12:00"], ["14:00", "18:00"]]}}
+    rules_admin.save_rules(
+        db, actor=actor, fields={"business_hours": two_ranges, "out_of_hours_message": "Closed."}
+    )
+    form = rules_admin.save_rules(db, actor=actor, fields={"tone": "formal", "greeting": "Hi!"})
+    stored = db.exec(select(AIRule).where(AIRule.business_id == business.id)).one()
+    assert (stored.tone, stored.greeting) == ("formal", "Hi!")
+    assert stored.business_hours == form.business_hours == two_ranges
+    assert stored.out_of_hours_message == form.out_of_hours_message == "Closed."
+    assert sorted(entry.details["fields"] for entry in _audits(db, business.id)) == [
+        ["business_hours", "out_of_hours_message"],
+        ["greeting", "tone"],
+    ]
+
+
 @pytest.mark.parametrize(
     ("fields", "field", "words"),
     [

@@ -1,4 +1,5 @@
-"""Business hours on the Settings page live in the AI rules: one storage, both pages agree."""
+"""Business hours on the Settings page live in the AI rules: one storage, one editor (Settings),
+and saving the AI Rules page leaves them as they are."""
 
 from __future__ import annotations
 
@@ -84,6 +85,54 @@ def test_bad_hours_name_the_day_and_the_fix(db, text, words):
                                  out_of_hours_message="")  # fmt: skip
     assert err.value.field == "hours_tue"
     assert words in err.value.message
+    assert db.query(AIRule).filter_by(business_id=business.id).first() is None
+
+
+# What the AI Rules page saves: every rule it edits, and neither the hours nor the reply.
+AI_RULES_PAGE_SAVE = {
+    "tone": "formal", "persona_name": "Sunny", "greeting": "", "fallback_message": "",
+    "confidence_threshold": 0.55, "handoff_keywords": [], "blocked_topics": [],
+    "languages": "", "use_llm": True, "extra_instructions": "", "max_ai_turns": "8",
+    "monthly_token_budget": "",
+}  # fmt: skip
+
+
+def test_saving_the_ai_rules_keeps_every_range_saved_on_settings(db):
+    owner, business = actor_for(db)
+    hours_service.save_hours(
+        db, actor=owner, open_days={"mon": True}, ranges={"mon": "08:00-12:00, 14:00-18:00"},
+        out_of_hours_message="Closed; back at 8.",
+    )  # fmt: skip
+    rules_admin.save_rules(db, actor=owner, fields=AI_RULES_PAGE_SAVE)
+    rule = _rule(db, business.id)
+    assert rule.tone == "formal"
+    assert rule.business_hours == {"days": {"mon": [["08:00", "12:00"], ["14:00", "18:00"]]}}
+    assert rule.out_of_hours_message == "Closed; back at 8."
+    view = hours_service.get_hours(db, actor=owner)
+    assert next(d for d in view.days if d.day == "mon").ranges == "08:00-12:00, 14:00-18:00"
+
+
+def test_each_day_is_checked_on_its_own_and_the_first_bad_one_is_named(db):
+    owner, business = actor_for(db)
+    with pytest.raises(BusinessError) as err:
+        hours_service.save_hours(
+            db, actor=owner, open_days={"mon": True, "wed": True, "fri": True},
+            ranges={"mon": "08:00-12:00", "wed": "08:00-12:00, 13:00-24:30",
+                    "fri": "18:00-09:00"},
+            out_of_hours_message="",
+        )  # fmt: skip
+    assert err.value.field == "hours_wed"
+    assert err.value.message.startswith("Wednesday: '24:30' is not a time; use HH:MM")
+    assert db.query(AIRule).filter_by(business_id=business.id).first() is None
+
+
+def test_a_too_long_out_of_hours_reply_names_its_field(db):
+    owner, business = actor_for(db)
+    with pytest.raises(BusinessError) as err:
+        hours_service.save_hours(db, actor=owner, open_days=WEEKDAYS, ranges=NINE_TO_SIX,
+                                 out_of_hours_message="x" * 1001)  # fmt: skip
+    assert err.value.field == "out_of_hours_message"
+    assert "under 1000 characters" in err.value.message
     assert db.query(AIRule).filter_by(business_id=business.id).first() is None
 
 
