@@ -104,6 +104,25 @@ def _snapshot_for(session_token: str | None) -> system.SystemSnapshot | None:
         return system.snapshot(session, user_id=info.user_id)
 
 
+def _snapshot_of(user_id: int) -> system.SystemSnapshot:
+    """The figures, read as this instance admin (blocking: call it in a thread)."""
+    with session_scope() as session:
+        return system.snapshot(session, user_id=user_id)
+
+
+def _perform(action, user_id: int) -> tuple[object, str, system.SystemSnapshot]:
+    """Run one failed-job action as the admin, then read the figures again (blocking).
+
+    Returns the action's result, the refusal to show ("" when it was done) and the figures."""
+    result, refused = None, ""
+    try:
+        with session_scope() as session:
+            result = action(session, user_id)
+    except (system.FailedJobGone, system.NotInstanceAdmin) as exc:
+        refused = str(exc)
+    return result, refused, _snapshot_of(user_id)
+
+
 class SystemState(BaseState):
     """Workers, queues, failed jobs (retry, discard), last errors and the doctor's checks."""
 
@@ -137,55 +156,58 @@ class SystemState(BaseState):
         self.errors = rows["errors"]
         self.read_at = _when(snap.read_at) + " UTC"
 
-    def _read(self, user_id: int) -> None:
-        with session_scope() as session:
-            self._show(system.snapshot(session, user_id=user_id))
-
-    @rx.event
-    def load(self):
+    @rx.event(background=True)
+    async def load(self):
         """Guard the page (instance admins only), read the figures, start the auto-refresh."""
-        self.notice = self.error = self.discard_id = ""
-        user_id = self._admin_id()
-        if not self.signed_in:
-            return self._login_redirect()
+        async with self:
+            self.notice = self.error = self.discard_id = ""
+            user_id = self._admin_id()
+            if not self.signed_in:
+                return self._login_redirect()
         if user_id is None:
             return None
-        self._read(user_id)
+        snap = await asyncio.to_thread(_snapshot_of, user_id)
+        async with self:
+            self._show(snap)
         return SystemState.auto_refresh
 
-    @rx.event
-    def refresh(self):
+    @rx.event(background=True)
+    async def refresh(self):
         """Read the figures again now."""
-        if (user_id := self._admin_id()) is None:
-            return None if self.signed_in else self._login_redirect()
-        self._read(user_id)
+        async with self:
+            user_id = self._admin_id()
+            if user_id is None:
+                return None if self.signed_in else self._login_redirect()
+        snap = await asyncio.to_thread(_snapshot_of, user_id)
+        async with self:
+            self._show(snap)
         return None
 
-    def _act(self, action, done: str) -> None:
-        self.notice = self.error = ""
-        if (user_id := self._admin_id()) is None:
+    async def _act(self, action, done: str) -> None:
+        """Run a failed-job action off the websocket, then show its outcome and the figures."""
+        async with self:
+            self.notice = self.error = ""
+            user_id = self._admin_id()
+        if user_id is None:
             return
-        try:
-            with session_scope() as session:
-                result = action(session, user_id)
-        except (system.FailedJobGone, system.NotInstanceAdmin) as exc:
-            self.error = str(exc)
-        else:
-            self.notice = done.format(result=result)
-        self._read(user_id)
+        result, refused, snap = await asyncio.to_thread(_perform, action, user_id)
+        async with self:
+            self.error = refused
+            self.notice = "" if refused else done.format(result=result)
+            self._show(snap)
 
-    @rx.event
-    def retry(self, job_id: str):
+    @rx.event(background=True)
+    async def retry(self, job_id: str):
         """Put one failed job back on its queue."""
-        self._act(
+        await self._act(
             lambda s, uid: system.retry_failed_job(s, user_id=uid, job_id=job_id),
             f"Job {job_id} is back on the {{result}} queue.",
         )
 
-    @rx.event
-    def retry_all(self):
+    @rx.event(background=True)
+    async def retry_all(self):
         """Put every failed job back on its queue."""
-        self._act(
+        await self._act(
             lambda s, uid: system.retry_all_failed_jobs(s, user_id=uid),
             "{result} failed jobs are back on their queues.",
         )
@@ -204,10 +226,14 @@ class SystemState(BaseState):
     @rx.event
     def discard(self):
         """Delete the failed job the confirmation was about."""
+        # Read now, in order: the dialog's close (set_discard_open) comes right after the click.
         job_id, self.discard_id = self.discard_id, ""
-        if not job_id:
-            return
-        self._act(
+        return SystemState.discard_job(job_id) if job_id else None
+
+    @rx.event(background=True)
+    async def discard_job(self, job_id: str):
+        """Delete one failed job for good (after the confirmation)."""
+        await self._act(
             lambda s, uid: system.discard_failed_job(s, user_id=uid, job_id=job_id),
             f"Job {job_id} was discarded.",
         )

@@ -8,12 +8,18 @@ business_id=…, conversation_id=…, event_id=…)`, kept in contextvars and cl
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json as _json
 import logging
+import logging.handlers
+import os
 import sys
 import threading
+import time
 import traceback
 from datetime import UTC, datetime
+from queue import Full, Queue
 from typing import Any
 
 import structlog
@@ -80,36 +86,165 @@ def get_logger(name: str | None = None) -> Any:
 # The System page's "last errors": every process pushes its ERROR lines to one capped list.
 ERRORS_KEY = "bizbot:errors"
 ERRORS_KEPT = 200
+# Error lines waiting for the writer thread; beyond this they are dropped, never waited for.
+ERRORS_QUEUED = 1000
+# The writer's Redis timeouts, and how long it skips writing after Redis failed it.
+WRITE_TIMEOUT_SECONDS = 1.0
+PAUSE_AFTER_FAILURE_SECONDS = 5.0
 
 
-class ErrorRecorder(logging.Handler):
+class ErrorRecorder(logging.handlers.QueueHandler):
     """Keeps the last ERRORS_KEPT error lines of every process in Redis (newest first).
 
     Each entry: time, level, logger, event, the exception's last line, business and job ids.
-    Recording never raises and never recurses (an error logged while recording is dropped)."""
+    The logging call only queues the entry (dropped when the queue is full); a listener thread
+    writes it with its own short-timeout Redis client. Recording never raises, never blocks and
+    never recurses (an error logged while recording is dropped)."""
 
     _busy = threading.local()
 
     def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
+        super().__init__(_PIPE.queue)
+        self.setLevel(logging.ERROR)
+
+    @property  # type: ignore[override]
+    def queue(self) -> Queue:
+        """This process's queue of entries (a forked child gets its own)."""
+        return _PIPE.queue
+
+    @queue.setter
+    def queue(self, value: Queue) -> None:
+        pass  # QueueHandler.__init__ sets it; the process's pipe owns the queue
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        """The entry as JSON, read here: the bound ids live in this thread's context."""
+        entry = _json.dumps(_error_entry(record), default=str)
+        return logging.makeLogRecord(
+            {"name": record.name, "levelno": record.levelno, "levelname": record.levelname,
+             "msg": entry, "created": record.created}
+        )  # fmt: skip
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        """Hand the entry to the writer thread, or drop it when the queue is full."""
+        _PIPE.put(record)
 
     def emit(self, record: logging.LogRecord) -> None:
-        """Push the record to the Redis list (trimmed to ERRORS_KEPT)."""
+        """Queue the record for the Redis list (trimmed to ERRORS_KEPT)."""
         if getattr(self._busy, "on", False):
             return
         self._busy.on = True
         try:
-            from backend.core.redis import get_redis
-
-            entry = _error_entry(record)
-            with get_redis().pipeline(transaction=False) as pipe:
-                pipe.lpush(ERRORS_KEY, _json.dumps(entry, default=str))
-                pipe.ltrim(ERRORS_KEY, 0, ERRORS_KEPT - 1)
-                pipe.execute()
-        except Exception:  # noqa: S110 - Redis down: the line still reaches stderr anyway.
+            self.enqueue(self.prepare(record))
+        except Exception:  # noqa: S110 - the line still reaches stderr anyway.
             pass
         finally:
             self._busy.on = False
+
+
+class _RedisWriter(logging.Handler):
+    """The listener thread's end: pushes each entry to the Redis list with its own client."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._client: Any = None
+        self._client_for: str | None = None
+        self._paused_until = 0.0
+
+    def _redis(self) -> Any:
+        # Built here, not shared: the shared client waits 10 s and retries, this one never does.
+        if self._client is None or self._client_for != settings.redis_url:
+            from redis import Redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+
+            from backend.core.redis import redis_url
+
+            if self._client is not None:
+                self._client.close()
+            self._client_for, self._paused_until = settings.redis_url, 0.0
+            self._client = Redis.from_url(
+                redis_url(),
+                socket_timeout=WRITE_TIMEOUT_SECONDS,
+                socket_connect_timeout=WRITE_TIMEOUT_SECONDS,
+                retry=Retry(NoBackoff(), 0),
+            )
+        return self._client
+
+    def emit(self, record: logging.LogRecord) -> None:
+        ErrorRecorder._busy.on = True  # what the Redis client logs meanwhile is not recorded
+        try:
+            client = self._redis()
+            if time.monotonic() < self._paused_until:
+                return  # Redis failed moments ago: drop rather than wait on it again
+            with client.pipeline(transaction=False) as pipe:
+                pipe.lpush(ERRORS_KEY, record.getMessage())
+                pipe.ltrim(ERRORS_KEY, 0, ERRORS_KEPT - 1)
+                pipe.execute()
+        except Exception:  # Redis down: the line still reached stderr in its own process.
+            self._paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_SECONDS
+        finally:
+            ErrorRecorder._busy.on = False
+
+
+class _ErrorPipe:
+    """This process's bounded queue of error entries and the listener thread that drains it."""
+
+    def __init__(self) -> None:
+        self.queue: Queue = Queue(maxsize=ERRORS_QUEUED)
+        self._lock = threading.Lock()
+        self._listener: logging.handlers.QueueListener | None = None
+        self._closed = False
+
+    def put(self, record: logging.LogRecord) -> None:
+        if self._closed:
+            return
+        if self._listener is None:
+            with self._lock:
+                if self._listener is None and not self._closed:
+                    listener = logging.handlers.QueueListener(self.queue, _RedisWriter())
+                    listener.start()
+                    self._listener = listener
+        with contextlib.suppress(Full):  # full: dropped, the logging call never waits
+            self.queue.put_nowait(record)
+
+    def flush(self, timeout: float) -> bool:
+        # Queue.join() without its endless wait: the listener calls task_done() per entry.
+        if self._listener is None:
+            return self.queue.unfinished_tasks == 0
+        done = self.queue.all_tasks_done
+        with done:
+            return done.wait_for(lambda: self.queue.unfinished_tasks == 0, timeout)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(Full):  # full: the daemon thread ends with us
+                listener.stop()
+
+
+_PIPE = _ErrorPipe()
+
+
+def flush(timeout: float = 5.0) -> bool:
+    """Wait until the error lines this process logged so far are written to Redis (or dropped);
+    False if `timeout` seconds passed first."""
+    return _PIPE.flush(timeout)
+
+
+def _new_pipe_after_fork() -> None:
+    global _PIPE
+    _PIPE = _ErrorPipe()  # the parent's listener thread does not exist in the child
+
+
+def _close_at_exit() -> None:
+    _PIPE.close()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_pipe_after_fork)
+atexit.register(_close_at_exit)
 
 
 def _error_entry(record: logging.LogRecord) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Iterator
 
+import structlog
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -25,6 +26,7 @@ from prometheus_client.registry import REGISTRY, Collector
 from rq import SimpleWorker
 from rq.job import Job
 from rq.queue import Queue
+from rq.registry import StartedJobRegistry
 
 from backend.core import logs
 from backend.core.queue import QUEUE_NAMES, get_queue
@@ -67,7 +69,30 @@ PAYMENT_WEBHOOKS = Counter(
 
 
 class MeteredWorker(SimpleWorker):
-    """An RQ SimpleWorker that times every job into `bizbot_job_duration_seconds`."""
+    """An RQ SimpleWorker that times every job into `bizbot_job_duration_seconds`, and notes on
+    a failed job the business it was working for (job.meta["business_id"], for the System page).
+    """
+
+    def handle_job_failure(
+        self,
+        job: Job,
+        queue: Queue,
+        started_job_registry: StartedJobRegistry | None = None,
+        exc_string: str = "",
+    ) -> None:
+        """Keep the business id the job bound for its log lines (`logs.bind`), then fail it as
+        RQ does."""
+        # Same thread and context as the job (SimpleWorker): its binds are still in place.
+        business_id = structlog.contextvars.get_contextvars().get("business_id")
+        if business_id is not None:
+            try:
+                job.meta["business_id"] = business_id
+                job.save_meta()
+            except Exception:  # noqa: S110 - the job is still failed; only the column stays empty
+                pass
+        super().handle_job_failure(
+            job, queue, started_job_registry=started_job_registry, exc_string=exc_string
+        )
 
     def perform_job(self, job: Job, queue: Queue) -> bool:
         """Run the job as RQ does, noting how long it took and whether it succeeded."""

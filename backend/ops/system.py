@@ -231,18 +231,11 @@ def _last_line(text: str | None) -> str:
 
 
 def _business_of(job: Job) -> int | None:
-    for source in (job.meta or {}, _kwargs(job)):
-        value = source.get("business_id")
-        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-            return int(value)
+    # Set by MeteredWorker when the job failed: the business id the job bound for its logs.
+    value = (job.meta or {}).get("business_id")
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        return int(value)
     return None
-
-
-def _kwargs(job: Job) -> dict:
-    try:
-        return dict(job.kwargs or {})
-    except Exception:  # Arguments that no longer unpickle: the job is still listed.
-        return {}
 
 
 def _failed_job(job: Job, queue: str) -> FailedJob:
@@ -251,7 +244,7 @@ def _failed_job(job: Job, queue: str) -> FailedJob:
     except Exception:  # A job whose data cannot be read is still listed, to discard.
         function = "?"
     result = job.latest_result()
-    error = result.exc_string if result is not None and result.exc_string else job.exc_info
+    error = result.exc_string if result is not None else ""
     return FailedJob(
         id=job.id,
         queue=queue,

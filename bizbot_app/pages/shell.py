@@ -49,6 +49,27 @@ def section_page(
         if body is not None
         else empty_state(section.icon, section.empty_title, section.empty_text)
     )
+    return dashboard_page(
+        slug,
+        title=section.title,
+        subtitle=section.subtitle,
+        body=body,
+        denied=no_access(section.title, BaseState.role),
+        wide=wide,
+    )
+
+
+def dashboard_page(
+    slug: str,
+    *,
+    title: str,
+    subtitle: str,
+    body: rx.Component,
+    denied: rx.Component,
+    wide: bool = False,
+) -> rx.Component:
+    """A page inside the dashboard frame (sidebar, header, banners), showing `body` to those
+    allowed on `slug` and `denied` to others: the sections, and the instance-wide System."""
     nav = {
         "allowed": BaseState.allowed_sections,
         "current": BaseState.section,
@@ -61,8 +82,8 @@ def section_page(
     return page_frame(
         sidebar(NAV_ITEMS, **nav),
         top_bar=mobile_nav(NAV_ITEMS, **nav),
-        title=section.title,
-        subtitle=section.subtitle,
+        title=title,
+        subtitle=subtitle,
         body=rx.fragment(
             verify_banner(
                 show=BaseState.email_unverified,
@@ -70,7 +91,7 @@ def section_page(
                 notice=BaseState.verification_notice,
                 on_resend=BaseState.resend_verification,
             ),
-            rx.cond(BaseState.section_allowed, body, no_access(section.title, BaseState.role)),
+            rx.cond(BaseState.section_allowed, body, denied),
         ),
         ready=BaseState.signed_in & (BaseState.section == slug),
         header_actions=rx.hstack(setup_nudge_link(), bell(), align="center", spacing="3"),

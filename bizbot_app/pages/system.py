@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from bizbot_app.pages.shell import bell
-from bizbot_app.sections import NAV_ITEMS
-from components.layout import page_frame
-from components.sidebar import mobile_nav, sidebar
+from bizbot_app.pages.shell import dashboard_page
 from components.system import (
     discard_dialog,
     doctor_card,
@@ -18,20 +15,11 @@ from components.system import (
     queues_card,
     workers_card,
 )
-from state.base import BaseState
 from state.system import SystemState
 
 
 def system_page() -> rx.Component:
     """Everything an instance admin watches, refreshed every few seconds."""
-    nav = {
-        "allowed": BaseState.allowed_sections,
-        "current": BaseState.section,
-        "business_name": BaseState.business_name,
-        "user_name": BaseState.user_name,
-        "role": BaseState.role,
-        "on_logout": BaseState.logout,
-    }
     body = rx.vstack(
         header_bar(read_at=SystemState.read_at, notice=SystemState.notice,
                    error=SystemState.error, on_refresh=SystemState.refresh),
@@ -47,12 +35,10 @@ def system_page() -> rx.Component:
         spacing="4",
         width="100%",
     )  # fmt: skip
-    return page_frame(
-        sidebar(NAV_ITEMS, **nav),
-        top_bar=mobile_nav(NAV_ITEMS, **nav),
+    return dashboard_page(
+        "system",
         title="System",
         subtitle="This installation's workers, queues, failed jobs and errors.",
-        body=rx.cond(BaseState.section_allowed, body, not_admin()),
-        ready=BaseState.signed_in & (BaseState.section == "system"),
-        header_actions=bell(),
+        body=body,
+        denied=not_admin(),
     )

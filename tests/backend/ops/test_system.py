@@ -22,7 +22,8 @@ from tests.factories import PASSWORD, make_instance_admin, make_user
 
 
 def bake(order_id: int, business_id: int | None = None) -> str:
-    """A job that fails as a real one would."""
+    """A job that fails as a real one would, after binding its business for its log lines."""
+    logs.bind(business_id=business_id)
     raise RuntimeError(f"oven on fire for order {order_id}")
 
 
@@ -36,15 +37,18 @@ def errors_recorded():
     root = logging.getLogger()
     handlers, level, config = root.handlers[:], root.level, structlog.get_config()
     logs.configure(json=True)
+    assert logs.flush()  # lines another test logged land before this test starts counting
+    get_redis().delete(logs.ERRORS_KEY)
     yield
+    assert logs.flush()
     structlog.configure(**config)
     root.handlers[:] = handlers
     root.setLevel(level)
 
 
-def _fail_one(**kwargs) -> str:
+def _fail_one(*business_id: int) -> str:
     """Enqueue `bake` without retries and run a burst worker: it ends in the failed list."""
-    job = get_queue("inbound").enqueue(bake, 42, **kwargs)
+    job = get_queue("inbound").enqueue(bake, 42, *business_id)
     MeteredWorker([get_queue("inbound")], connection=get_redis()).work(burst=True)
     return job.id
 
@@ -77,7 +81,7 @@ def test_a_member_who_is_not_instance_admin_is_refused_everything(db):
 
 def test_a_failed_job_is_listed_retried_and_discarded(db):
     admin = make_instance_admin(db)
-    job_id = _fail_one(business_id=7)
+    job_id = _fail_one(7)
 
     [failed] = system.list_failed_jobs(db, user_id=admin.id)
     assert failed.id == job_id
@@ -109,8 +113,10 @@ def test_a_failed_job_is_listed_retried_and_discarded(db):
 
 def test_retry_all_puts_every_failed_job_back(db):
     admin = make_instance_admin(db)
-    ids = {_fail_one(business_id=1), _fail_one(business_id=2)}
-    assert {j.id for j in system.list_failed_jobs(db, user_id=admin.id)} == ids
+    ids = {_fail_one(1), _fail_one(2)}
+    failed = system.list_failed_jobs(db, user_id=admin.id)
+    assert {j.id for j in failed} == ids
+    assert {j.business_id for j in failed} == {1, 2}
     assert system.retry_all_failed_jobs(db, user_id=admin.id) == 2
     assert FailedJobRegistry(queue=get_queue("inbound")).count == 0
     assert set(get_queue("inbound").job_ids) == ids
@@ -162,6 +168,7 @@ def test_logged_errors_are_kept_with_their_business_and_job(db):
     finally:
         logs.clear()
     logging.getLogger("backend.x").warning("only a warning")  # not kept
+    assert logs.flush()  # the lines are written by the recorder's thread
 
     newest, older = system.last_errors(db, user_id=admin.id)[:2]
     assert (newest.logger, newest.event, newest.business_id) == ("backend.ai", "llm refused", 13)
@@ -176,10 +183,15 @@ def test_logged_errors_are_kept_with_their_business_and_job(db):
 def test_a_failed_job_shows_in_last_errors_and_the_list_stays_capped(db):
     admin = make_instance_admin(db)
     job_id = _fail_one()
+    assert logs.flush()
     [entry] = [e for e in system.last_errors(db, user_id=admin.id) if e.job_id == job_id]
     assert entry.error == "RuntimeError: oven on fire for order 42"
+    assert entry.business_id is None
+    [failed] = system.list_failed_jobs(db, user_id=admin.id)
+    assert (failed.id, failed.business_id) == (job_id, None)  # it bound no business
     for n in range(logs.ERRORS_KEPT + 5):
         logging.getLogger("backend.flood").error("error %s", n)
+    assert logs.flush()
     assert get_redis().llen(logs.ERRORS_KEY) == logs.ERRORS_KEPT
     assert system.last_errors(db, user_id=admin.id, limit=1)[0].event == (
         f"error {logs.ERRORS_KEPT + 4}"
