@@ -437,11 +437,15 @@ def _field(icon: str, value: rx.Var[str], label: str) -> rx.Component:
     )
 
 
-def broadcasts_switch(contact: rx.Var, opted_out: rx.Var, on_change, on_show) -> rx.Component:
-    """Whether the contact receives broadcasts: a switch agents flip (STOP / START by hand)."""
+def broadcasts_switch(contact: rx.Var, opted_out: rx.Var, on_change) -> rx.Component:
+    """Whether the contact receives broadcasts: a switch agents flip (STOP / START by hand).
+
+    `opted_out` is the card's own field (`contact.opted_out`), so a customer's STOP shows
+    while the card is open.
+    """
     return rx.hstack(
         rx.switch(checked=~opted_out, on_change=on_change, aria_label="Receives broadcasts",
-                  on_mount=on_show, key=contact.id, size="1"),
+                  key=contact.id, size="1"),
         rx.text(rx.cond(opted_out, "Opted out of broadcasts", "Receives broadcasts"), size="1",
                 color=_MUTED, data_testid="contact-broadcasts"),
         spacing="2", align="center",

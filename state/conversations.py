@@ -243,6 +243,7 @@ class ContactInfo:
     past: list[PastItem] = field(default_factory=list)
     duplicates: list[MatchItem] = field(default_factory=list)
     orders: list[OrderLine] = field(default_factory=list)
+    opted_out: bool = False  # receives no broadcasts (STOP); follows contact events live
 
 
 @dataclass(frozen=True)
@@ -470,6 +471,7 @@ def contact_info(card: ContactCard, now: datetime | None = None) -> ContactInfo:
             for p in card.past_conversations
         ],
         duplicates=[match_item(d) for d in card.duplicates],
+        opted_out=card.opted_out,
         orders=[
             OrderLine(
                 o.id,
@@ -1633,21 +1635,8 @@ class ConversationsState(BaseState):
 
     # --- broadcasts opt-out on the contact card (templates) -----------------------------------
 
-    contact_opted_out: bool = False
-
-    @rx.event
-    def show_contact_opt_out(self):
-        """Read whether the card's contact opted out of broadcasts (when the card shows)."""
-        actor = self._actor()
-        if actor is None or not self.contact.id:
-            return
-        try:
-            with session_scope() as session:
-                opted = templates.is_opted_out(session, actor=actor, contact_id=self.contact.id)
-        except (TemplateError, PermissionDenied):
-            return
-        self.contact_opted_out = opted
-
+    # The switch follows the card's own `contact.opted_out`, which is reloaded on every
+    # contact event (a customer's STOP included).
     @rx.event
     def set_contact_receives_broadcasts(self, receives: bool):
         """Opt the card's contact out of broadcasts, or back in (the card's switch)."""
@@ -1661,7 +1650,7 @@ class ConversationsState(BaseState):
                 )
         except (TemplateError, PermissionDenied) as exc:
             return rx.toast.error(_error_text(exc))
-        self.contact_opted_out = not receives
+        self.contact = dataclasses.replace(self.contact, opted_out=not receives)
         return rx.toast.success(
             "Receives broadcasts again." if receives else "Opted out of broadcasts.",
             duration=2500,

@@ -32,10 +32,9 @@ from backend.channels.base import (
 )
 from backend.commerce import chat as commerce_chat
 from backend.conversations import repository as repo
-from backend.core.db import session_scope
 from backend.core.queue import enqueue_after_commit
 from backend.models.base import utcnow
-from backend.models.channels import ChannelIntegration, InboundEvent
+from backend.models.channels import InboundEvent
 from backend.models.contacts import Contact
 from backend.models.conversations import Conversation, Message, Outbox
 from backend.models.handoff import Handoff, HandoffReason
@@ -476,7 +475,8 @@ def _apply_status_to(
     session.add(message)
     events.publish(session, "message.updated", business_id=business_id,
                    conversation_id=message.conversation_id, message_id=message.id,
-                   delivery_status=message.delivery_status)  # fmt: skip
+                   delivery_status=message.delivery_status,
+                   content_type=message.content_type)  # fmt: skip
 
 
 _RECORDED_KEY = "bizbot_recorded_messages"
@@ -578,41 +578,32 @@ def answer_recorded(session: Session, *, event: InboundEvent, final_attempt: boo
 # --- channel events beyond new messages -----------------------------------------------------
 
 
-def _channel_tells_names(business_id: int, integration_id: int) -> bool:
-    with session_scope() as session:
-        integration = channels_repo.get_integration(
-            session, business_id=business_id, integration_id=integration_id
-        )
-    try:
-        adapter = registry.get_adapter(integration.kind) if integration else None
-    except registry.UnknownChannel:
-        adapter = None
-    return adapter is not None and hasattr(adapter, "profile_name")
-
-
-# Whether a channel can look up a sender's name. A kind never changes, but a nameless contact
-# (a widget visitor) would look its channel up on every message: remembered per process.
-_tells_names = events.BusinessFlag(
-    lambda business_id, integration_id: _channel_tells_names(business_id, integration_id),
-    ttl=300.0,
-    watch=(ChannelIntegration,),
-)
-
-
 def _after_incoming(
     session: Session, *, event: InboundEvent, contact: Contact, message: Message
 ) -> None:
     """Fetch the files a message carries (platform URLs expire) and the sender's name."""
     if any(media.pending(a) for a in message.attachments or []):
         enqueue_after_commit(session, DOWNLOAD_MEDIA, message.id, queue="default")
-    if contact.name or (contact.attributes or {}).get("profile_checked"):
+    attributes = contact.attributes or {}
+    if contact.name or attributes.get("profile_checked"):
         return
-    if _tells_names(event.business_id, event.channel_integration_id):
-        contact.attributes = {**(contact.attributes or {}), "profile_checked": "pending"}
+    # Looked up once per nameless contact: the mark below skips it on their next messages.
+    integration = channels_repo.get_integration(
+        session, business_id=event.business_id, integration_id=event.channel_integration_id
+    )
+    try:
+        adapter = registry.get_adapter(integration.kind) if integration else None
+    except registry.UnknownChannel:
+        adapter = None
+    if adapter is None or not hasattr(adapter, "profile_name"):
+        contact.attributes = {**attributes, "profile_checked": "unsupported"}
         session.add(contact)
-        enqueue_after_commit(
-            session, FETCH_PROFILE, contact.id, event.channel_integration_id, queue="default"
-        )
+        return
+    contact.attributes = {**attributes, "profile_checked": "pending"}
+    session.add(contact)
+    enqueue_after_commit(
+        session, FETCH_PROFILE, contact.id, event.channel_integration_id, queue="default"
+    )
 
 
 def greet(session: Session, *, conversation: Conversation, message: Message) -> Message:
@@ -734,7 +725,7 @@ def _advance(session: Session, message: Message, status: str) -> bool:
     session.add(message)
     events.publish(session, "message.updated", business_id=message.business_id,
                    conversation_id=message.conversation_id, message_id=message.id,
-                   delivery_status=status)  # fmt: skip
+                   delivery_status=status, content_type=message.content_type)  # fmt: skip
     return True
 
 

@@ -241,7 +241,8 @@ def _send_now(session: Session, outbox) -> tuple[str, str | None, float | None]:
     session.add(message)
     events.publish(session, "message.updated", business_id=business_id,
                    conversation_id=conversation.id, message_id=message.id,
-                   delivery_status=message.delivery_status)  # fmt: skip
+                   delivery_status=message.delivery_status,
+                   content_type=message.content_type)  # fmt: skip
     status = outbox.status
     return status, retry_error, wait
 

@@ -233,6 +233,7 @@ class ContactCard:
     identities: list[ChannelIdentityView]
     lead: LeadSummary | None
     past_conversations: list[PastConversation]
+    opted_out: bool  # wrote STOP (or an agent opted them out): no broadcasts reach them
     # Other contacts with the same phone number or email: likely the same person elsewhere.
     duplicates: list[ContactMatch] = field(default_factory=list)
     orders: list[OrderSummary] = field(default_factory=list)  # newest first, at most five

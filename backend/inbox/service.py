@@ -582,6 +582,7 @@ def _contact_card(
         if lead
         else None,
         past_conversations=past,
+        opted_out=contact is not None and contact.opted_out_at is not None,
         duplicates=_duplicates(session, business_id, contact) if contact else [],
         orders=[
             OrderSummary(

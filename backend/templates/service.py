@@ -966,15 +966,6 @@ def set_opt_out(session: Session, *, actor: Actor, contact_id: int, opted_out: b
         raise TemplateError(str(exc), field="contact") from exc
 
 
-def is_opted_out(session: Session, *, actor: Actor, contact_id: int) -> bool:
-    """Whether a contact of the actor's business opted out of broadcasts (the contact card)."""
-    actor.require(Permission.CONVERSATIONS_READ)
-    contact = repo.get_contact(session, business_id=actor.business_id, contact_id=contact_id)
-    if contact is None:
-        raise TemplateError("This contact does not exist (any more).", field="contact")
-    return contact.opted_out_at is not None
-
-
 def opt_out(session: Session, *, actor: Actor, contact_id: int) -> None:
     """Record that a contact wants no more broadcasts (their queued messages are skipped)."""
     set_opt_out(session, actor=actor, contact_id=contact_id, opted_out=True)

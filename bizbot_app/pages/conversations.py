@@ -598,10 +598,7 @@ def _contact_pane() -> rx.Component:
                     S.contact,
                     lambda cid: S.open_conversation(cid),
                     broadcasts_switch(
-                        S.contact,
-                        S.contact_opted_out,
-                        S.set_contact_receives_broadcasts,
-                        S.show_contact_opt_out,
+                        S.contact, S.contact.opted_out, S.set_contact_receives_broadcasts
                     ),
                 ),
                 _same_person(),

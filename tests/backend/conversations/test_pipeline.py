@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from backend.channels.base import StatusUpdate
+from backend.channels.base import MessageIn, StatusUpdate
 from backend.channels.service import create_integration, to_config
 from backend.conversations import service, tasks
 from backend.core.config import settings
@@ -20,7 +20,15 @@ from backend.core.db import session_scope
 from backend.core.queue import get_queue
 from backend.core.redis import get_redis
 from backend.live import tenant_channel
-from backend.models import AIRule, Conversation, Handoff, InboundEvent, Message, Outbox
+from backend.models import (
+    AIRule,
+    Contact,
+    Conversation,
+    Handoff,
+    InboundEvent,
+    Message,
+    Outbox,
+)
 from tests.backend.conversations.helpers import message, receive, rows, run_worker
 from tests.factories import make_business
 
@@ -243,3 +251,12 @@ def test_memory_is_carried_across_turns_to_the_llm(cfg, channel, monkeypatch):
     [conversation] = rows(Conversation)
     assert conversation.summary == "Zawadi asked the price of sourdough and about delivery."
     assert conversation.ai_turns == 2
+
+
+def test_a_nameless_contact_on_a_channel_without_profiles_is_marked_and_not_fetched(cfg, channel):
+    [event_id] = receive(cfg, MessageIn(external_id="m1", sender_id="visitor", text="Hello"))
+    assert tasks.process_inbound(event_id) == "done"
+    [contact] = rows(Contact)
+    assert not contact.name
+    assert contact.attributes["profile_checked"] == "unsupported"
+    assert service.FETCH_PROFILE not in [j.func_name for j in get_queue("default").get_jobs()]
