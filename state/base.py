@@ -128,11 +128,12 @@ class BaseState(rx.State):
         self._read_setup(actor)
         return actor if self.section_allowed else None
 
-    def _read_setup(self, actor: Actor | None) -> None:
-        """Refresh the header's setup nudge (one query; nothing for roles without setup)."""
+    def _read_setup(self, actor: Actor | None) -> onboarding.Checklist | None:
+        """Refresh the header's setup nudge (one query; nothing for roles without setup) and
+        return the checklist it read, for a page that shows it whole."""
         if actor is None or not actor.can_open("onboarding"):
             self.setup_nudging = self.setup_dismissed = False
-            return
+            return None
         with session_scope() as session:
             checklist = onboarding.checklist(session, actor=actor)
         step = checklist.next_step
@@ -141,6 +142,7 @@ class BaseState(rx.State):
         self.setup_next_title = step.title if step else ""
         self.setup_next_route = step.route if step else ""
         self.setup_next_action = step.action if step else ""
+        return checklist
 
     @rx.event
     def open_section(self, section: str):

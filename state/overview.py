@@ -241,22 +241,21 @@ class OverviewState(BaseState):
 
 
 class OnboardingState(BaseState):
-    """The getting-started checklist (its page, and dismissing it from the Overview)."""
+    """The getting-started checklist (its page, and dismissing it from the Overview). Its
+    progress (setup_done, setup_total, setup_dismissed) is BaseState's, read with the nudge."""
 
     steps: list[onboarding.ChecklistStep] = []
-    done_count: int = 0
-    total: int = 0
     next_key: str = ""
-    dismissed: bool = False
     completed: bool = False
 
-    def _show(self, actor) -> None:
-        with session_scope() as session:
-            checklist = onboarding.checklist(session, actor=actor)
-        self.steps = checklist.steps
-        self.done_count, self.total = checklist.done_count, checklist.total
-        self.next_key = checklist.next_step.key if checklist.next_step else ""
-        self.dismissed, self.completed = checklist.dismissed, checklist.completed
+    def _read_setup(self, actor):
+        """The nudge's read (one query) also fills this page's steps."""
+        checklist = super()._read_setup(actor)
+        if checklist is not None:
+            self.steps = checklist.steps
+            self.next_key = checklist.next_step.key if checklist.next_step else ""
+            self.completed = checklist.completed
+        return checklist
 
     @rx.event
     def load(self):
@@ -264,7 +263,6 @@ class OnboardingState(BaseState):
         actor = self._enter("onboarding")
         if actor is None:
             return None if self.signed_in else self._login_redirect()
-        self._show(actor)
         return None
 
     def _owner(self):
@@ -282,7 +280,6 @@ class OnboardingState(BaseState):
         with session_scope() as session:
             onboarding.dismiss(session, actor=actor)
         self._read_setup(actor)
-        self._show(actor)
         return rx.toast.info("Checklist hidden. Show it again from the Overview.", duration=3000)
 
     @rx.event
@@ -294,5 +291,4 @@ class OnboardingState(BaseState):
         with session_scope() as session:
             onboarding.show_again(session, actor=actor)
         self._read_setup(actor)
-        self._show(actor)
         return None

@@ -3,6 +3,7 @@ and the danger zone (delete the business)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict
 from typing import Any
 
@@ -25,6 +26,11 @@ ACCEPTED_LOGOS: dict[str, list[str]] = {
     "image/webp": [".webp"],
 }
 MAX_LOGO_BYTES = tenants.MAX_LOGO_BYTES
+# The same for every business and visitor: rendered into the page, not kept in each
+# client's state.
+TIMEZONES = list(tenants.timezone_choices())
+LANGUAGES = [asdict(choice) for choice in tenants.language_choices()]
+CURRENCIES = [asdict(choice) for choice in tenants.currency_choices()]
 
 
 def _message(exc: Exception) -> str:
@@ -37,10 +43,6 @@ class SettingsState(BaseState):
     profile: dict[str, str] = {}
     errors: dict[str, str] = {}
     saved: bool = False
-    timezones: list[str] = []
-    languages: list[dict[str, str]] = []
-    currencies: list[dict[str, str]] = []
-    logo_url: str = ""
     logo_note: str = ""
     # Business hours (stored on the AI rules).
     hours: list[dict[str, Any]] = []
@@ -68,7 +70,6 @@ class SettingsState(BaseState):
     def _read(self, session, actor) -> None:
         profile = tenants.get_profile(session, actor=actor)
         self.profile = {k: str(v) for k, v in asdict(profile).items()}
-        self.logo_url = profile.logo_url
         self._read_hours(business_hours.get_hours(session, actor=actor))
         self._read_smtp(email_settings.get_email_settings(session, actor=actor))
         days = privacy.get_retention(session, actor=actor).conversation_days
@@ -99,9 +100,6 @@ class SettingsState(BaseState):
         actor = self._enter("settings")
         if actor is None:
             return None if self.signed_in else self._login_redirect()
-        self.timezones = list(tenants.timezone_choices())
-        self.languages = [asdict(c) for c in tenants.language_choices()]
-        self.currencies = [asdict(c) for c in tenants.currency_choices()]
         with session_scope() as session:
             self._read(session, actor)
         self.errors, self.hours_errors, self.smtp_errors, self.delete_errors = {}, {}, {}, {}
@@ -131,6 +129,8 @@ class SettingsState(BaseState):
                     default_language=form.get("default_language", ""),
                     currency=form.get("currency", ""),
                 )
+                # The hours card names the time zone its times are in, which may just change.
+                self._read_hours(business_hours.get_hours(session, actor=actor))
         except tenants.BusinessError as exc:
             self.errors = {exc.field or "form": exc.message}
             return None
@@ -162,7 +162,7 @@ class SettingsState(BaseState):
         except (tenants.BusinessError, PermissionDenied) as exc:
             self.logo_note = _message(exc)
             return None
-        self.logo_url = self.business_logo_url = profile.logo_url
+        self.business_logo_url = profile.logo_url
         self.logo_note = "Logo saved."
         return None
 
@@ -190,7 +190,7 @@ class SettingsState(BaseState):
         except (tenants.BusinessError, PermissionDenied) as exc:
             self.logo_note = _message(exc)
             return None
-        self.logo_url = self.business_logo_url = ""
+        self.business_logo_url = ""
         self.logo_note = "Logo removed."
         return None
 
@@ -260,9 +260,9 @@ class SettingsState(BaseState):
         ok = False
         try:
             with session_scope() as session:
-                message = email_settings.compose_test_email(session, actor=actor)
+                message, server = email_settings.compose_test_email(session, actor=actor)
             # The SMTP conversation runs outside the state lock and any transaction.
-            notice = email_settings.send_test_email(message, business_id=actor.business_id)
+            notice = email_settings.send_test_email(message, server=server)
             ok = True
         except EmailFailed as exc:
             notice = f"The test email was not sent. {exc} Check the settings and try again."
@@ -275,26 +275,37 @@ class SettingsState(BaseState):
 
     # --- danger zone ------------------------------------------------------------------------
 
-    @rx.event
-    def delete_business(self, form: dict):
-        """Delete the business once the owner typed its name, their password (and 2FA code)."""
-        self.delete_errors = {}
-        actor, redirect = self._actor_or_redirect()
-        if actor is None:
-            return redirect
-        try:
+    @rx.event(background=True)
+    async def delete_business(self, form: dict):
+        """Delete the business once the owner typed its name, their password (and 2FA code).
+
+        A background event: the password hash check and the cascade over every table of a
+        large business run in a thread, never on the websocket's event loop."""
+        async with self:
+            self.delete_errors = {}
+            actor, redirect = self._actor_or_redirect()
+            if actor is None:
+                return redirect
+            ip = self._client_ip()
+
+        def delete():
             with session_scope() as session:
-                deleted = deletion.delete_business(
+                return deletion.delete_business(
                     session,
                     actor=actor,
                     confirm_name=str(form.get("confirm_name", "")),
                     password=str(form.get("password", "")),
                     code=str(form.get("code", "")),
-                    ip=self._client_ip(),
+                    ip=ip,
                 )
+
+        try:
+            deleted = await asyncio.to_thread(delete)
         except (tenants.BusinessError, PermissionDenied) as exc:
-            self.delete_errors = {getattr(exc, "field", None) or "form": _message(exc)}
+            async with self:
+                self.delete_errors = {getattr(exc, "field", None) or "form": _message(exc)}
             return None
-        self.deleted_name = deleted.name
-        self._forget()
+        async with self:
+            self.deleted_name = deleted.name
+            self._forget()
         return rx.redirect("/business-deleted")

@@ -12,7 +12,6 @@ from backend.models.channels import ChannelIntegration
 from backend.models.contacts import Contact
 from backend.models.conversations import Conversation
 from backend.models.leads import Lead
-from backend.models.tenants import Business
 
 
 def _count(session: Session, model, *where) -> int:
@@ -321,11 +320,6 @@ def confidence_threshold(session: Session, *, business_id: int) -> float | None:
     return session.exec(
         select(AIRule.confidence_threshold).where(AIRule.business_id == business_id)
     ).first()
-
-
-def business_timezone(session: Session, *, business_id: int) -> str:
-    """The business's IANA time zone name."""
-    return session.exec(select(Business.timezone).where(Business.id == business_id)).one()
 
 
 def channel_kinds(session: Session, *, business_id: int) -> list[str]:

@@ -6,7 +6,6 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
 
@@ -28,6 +27,7 @@ from backend.knowledge import service as knowledge
 from backend.knowledge.schemas import SourceView
 from backend.models.base import utcnow
 from backend.models.channels import ChannelKind
+from backend.tenants import repository as tenants_repo
 
 # "other": conversations without a channel (e.g. created by hand, or whose channel was removed).
 CHANNEL_FILTERS = [k.value for k in ChannelKind] + ["other"]
@@ -65,17 +65,9 @@ def overview(session: Session, *, actor: Actor) -> OverviewFigures:
 # --- the Overview analytics -------------------------------------------------------------------
 
 
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        # A business with a mistyped zone still gets its figures, in UTC.
-        return ZoneInfo("UTC")
-
-
 def business_today(session: Session, *, actor: Actor) -> date:
     """Today's date in the business's time zone (the end of the date-range presets)."""
-    zone = _zone(repo.business_timezone(session, business_id=actor.business_id))
+    zone = tenants_repo.business_zone(session, business_id=actor.business_id)
     return utcnow().astimezone(zone).date()
 
 
@@ -100,7 +92,7 @@ def _period(
             f"Unknown channel {channel!r}; pick one of {', '.join(CHANNEL_FILTERS)}, or all.",
             field="channel",
         )
-    zone = _zone(repo.business_timezone(session, business_id=actor.business_id))
+    zone = tenants_repo.business_zone(session, business_id=actor.business_id)
     lo = datetime.combine(start, time(), zone).astimezone(UTC)
     hi = datetime.combine(end + timedelta(days=1), time(), zone).astimezone(UTC)
     return Period(start=start, end=end, timezone=zone.key, channel=channel), lo, hi

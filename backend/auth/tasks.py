@@ -12,6 +12,7 @@ from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from backend.core.config import settings
+from backend.core.db import session_scope
 from backend.notifications import service as notifications
 
 log = logging.getLogger(__name__)
@@ -36,12 +37,13 @@ def send_account_email(to: str, subject: str, body: str, business_id: int | None
     With `business_id` (an invitation) it goes through that business's own SMTP server when it
     set one. Failures raise EmailFailed so RQ retries with backoff.
     """
-    own = business_id is not None and notifications.has_business_smtp(business_id)
-    if not settings.smtp_host and not own and not settings.is_production:
+    with session_scope() as session:
+        server = notifications.smtp_server_for(session, business_id=business_id)
+    if not settings.smtp_host and server is None and not settings.is_production:
         # Without SMTP a developer still needs the link: it goes to the worker's log.
         log.warning("SMTP_HOST is not set; this email to %s was not sent:\n%s", to, body)
         return "logged"
     notifications.send_email(
-        compose_account_email(to=to, subject=subject, body=body), business_id=business_id
+        compose_account_email(to=to, subject=subject, body=body), server=server
     )
     return "sent"

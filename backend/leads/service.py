@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zoneinfo
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +35,7 @@ from backend.models.base import utcnow
 from backend.models.leads import Lead, LeadSource, LeadStage
 from backend.models.notifications import NotificationKind
 from backend.notifications import service as notifications
+from backend.tenants import repository as tenants_repo
 
 __all__ = [
     "STAGE_LABELS",
@@ -164,14 +164,6 @@ def _currency(session: Session, business_id: int) -> str:
     return (business.currency if business else None) or "USD"
 
 
-def _timezone(session: Session, business_id: int) -> zoneinfo.ZoneInfo:
-    business = repo.business(session, business_id=business_id)
-    try:
-        return zoneinfo.ZoneInfo((business.timezone if business else None) or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def _value(value: str | int | None, currency: str) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -199,7 +191,7 @@ def _follow_up(session: Session, business_id: int, value: datetime | str | None)
                 field="next_follow_up_at",
             ) from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=_timezone(session, business_id))
+        when = when.replace(tzinfo=tenants_repo.business_zone(session, business_id=business_id))
     return when.astimezone(UTC)
 
 
@@ -225,7 +217,7 @@ def _views(session: Session, business_id: int, leads: list[Lead]) -> list[LeadVi
     currency = _currency(session, business_id)
     owner_ids = sorted({x.owner_user_id for x in leads if x.owner_user_id})
     names = repo.user_names(session, business_id=business_id, user_ids=owner_ids)
-    now, tz = utcnow(), _timezone(session, business_id)
+    now, tz = utcnow(), tenants_repo.business_zone(session, business_id=business_id)
     return [
         LeadView(
             id=lead.id,
@@ -522,7 +514,7 @@ def send_due_reminders(session: Session, *, business_id: int, now: datetime | No
     """Remind the owner of every lead whose follow-up came due (owners and admins when the
     lead has no owner); one reminder per follow-up time. How many leads were reminded."""
     now = now or utcnow()
-    tz = _timezone(session, business_id)
+    tz = tenants_repo.business_zone(session, business_id=business_id)
     leads = repo.due_follow_ups(session, business_id=business_id, now=now, limit=REMINDERS_PER_RUN)
     for lead in leads:
         due = lead.next_follow_up_at

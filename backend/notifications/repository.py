@@ -142,11 +142,6 @@ def count_by_kind(
     return {kind: (total, unread) for kind, total, unread in rows}
 
 
-def business_timezone(session: Session, *, business_id: int) -> str | None:
-    """The business's IANA time zone (the date filter's days are its days)."""
-    return session.exec(select(Business.timezone).where(Business.id == business_id)).first()
-
-
 def count_unread(session: Session, *, business_id: int, user_id: int) -> int:
     """How many in-app notifications the member has not read."""
     return session.exec(

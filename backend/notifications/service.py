@@ -15,7 +15,6 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
 
@@ -23,7 +22,6 @@ from backend import events
 from backend.auth.permissions import Actor, Permission
 from backend.core.config import settings
 from backend.core.crypto import DecryptionError
-from backend.core.db import session_scope
 from backend.core.queue import enqueue_after_commit
 from backend.models.base import utcnow
 from backend.models.notifications import Notification, NotificationKind
@@ -57,7 +55,9 @@ __all__ = [
     "notify_new_lead",
     "notify_payment_received",
     "notify_roles",
+    "send_email",
     "set_preference",
+    "smtp_server_for",
     "unread_count",
 ]
 
@@ -66,7 +66,8 @@ SEND_EMAIL = "backend.notifications.tasks.send_email"
 REPLY_ROLES = ("owner", "admin", "agent")
 MAX_PAGE = 100
 _NO_SMTP = (
-    "Email needs the SMTP settings: set SMTP_HOST (and SMTP_USERNAME, SMTP_PASSWORD) in .env."
+    "Email needs an SMTP server: set your business's own on the Settings page, or SMTP_HOST "
+    "(and SMTP_USERNAME, SMTP_PASSWORD) in .env."
 )
 
 
@@ -247,11 +248,7 @@ def _day_bounds(
     """[start, end] as days of the business's time zone, as timestamps [since, until)."""
     if start and end and end < start:
         raise NotificationError("The end date is before the start date; swap them.", field="end")
-    name = repo.business_timezone(session, business_id=actor.business_id) or "UTC"
-    try:
-        zone = ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")  # a mistyped zone still filters, by UTC days
+    zone = tenants_repo.business_zone(session, business_id=actor.business_id)
     since = datetime.combine(start, time(), zone) if start else None
     until = datetime.combine(end + timedelta(days=1), time(), zone) if end else None
     return since, until
@@ -386,13 +383,12 @@ def get_preferences(session: Session, *, actor: Actor) -> PreferencesView:
             )
         )
     member = repo.members(session, business_id=actor.business_id, user_ids=[actor.user_id])
+    available = email_available(session, business_id=actor.business_id)
     return PreferencesView(
         items=items,
         email_address=member[0][2] if member else "",
-        email_available=email_available(session, business_id=actor.business_id),
-        email_unavailable_reason=None
-        if email_available(session, business_id=actor.business_id)
-        else _NO_SMTP,
+        email_available=available,
+        email_unavailable_reason=None if available else _NO_SMTP,
     )
 
 
@@ -458,28 +454,22 @@ def compose_email(
     return message
 
 
-def _business_smtp(business_id: int | None) -> SmtpServer | None:
-    """The SMTP server the business set on its Settings page, if any."""
+def smtp_server_for(session: Session, *, business_id: int | None) -> SmtpServer | None:
+    """The SMTP server the business set on its Settings page, None for the `.env` default;
+    EmailFailed when its stored password cannot be read."""
     if business_id is None:
         return None
     try:
-        with session_scope() as session:
-            return business_smtp(session, business_id=business_id)
+        return business_smtp(session, business_id=business_id)
     except DecryptionError as exc:
         raise EmailFailed(f"The business's SMTP password: {exc}") from exc
 
 
-def has_business_smtp(business_id: int) -> bool:
-    """Whether the business set its own SMTP server (Settings page)."""
-    with session_scope() as session:
-        business = tenants_repo.get_business(session, business_id=business_id)
-        return bool(business and business.smtp_host)
-
-
-def send_email(message: EmailMessage, *, business_id: int | None = None) -> None:
-    """Hand one email to the SMTP server of the settings, or to the business's own server when
-    `business_id` is given and it set one; EmailFailed says why it did not."""
-    own = _business_smtp(business_id)
+def send_email(message: EmailMessage, *, server: SmtpServer | None = None) -> None:
+    """Hand one email to `server` (a business's own, from `smtp_server_for`), or to the SMTP
+    server of the settings; EmailFailed says why it did not. Call it outside any transaction:
+    an SMTP server may be slow."""
+    own = server
     if own is None and not settings.smtp_host:
         raise EmailFailed(_NO_SMTP)
     host, port, timeout = settings.smtp_host, settings.smtp_port, settings.smtp_timeout

@@ -41,7 +41,9 @@ def send_email(notification_id: int) -> str:
         )
     # The SMTP conversation happens outside any transaction: a slow server holds no connection.
     try:
-        service.send_email(message, business_id=business_id)
+        with session_scope() as session:
+            server = service.smtp_server_for(session, business_id=business_id)
+        service.send_email(message, server=server)
     except EmailFailed as exc:
         with session_scope() as session:
             repo.record_email(

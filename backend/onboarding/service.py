@@ -54,7 +54,6 @@ STEPS: tuple[StepInfo, ...] = (
              "Send payment links and get paid inside the conversation.", "/integrations",
              "Connect payments"),
 )  # fmt: skip
-STEP_KEYS = tuple(s.key for s in STEPS)
 # Steps only an action records (the others are read from the business's data).
 RECORDED_STEPS = ("profile", "ai_rules", "test_conversation")
 

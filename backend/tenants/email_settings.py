@@ -18,7 +18,7 @@ from backend.notifications import service as notifications
 from backend.security import service as audit
 from backend.tenants import repository as repo
 from backend.tenants.service import BusinessError
-from backend.tenants.smtp import SECURITY_MODES
+from backend.tenants.smtp import SECURITY_MODES, SmtpServer
 
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$")
 
@@ -103,7 +103,8 @@ def save_email_settings(
     ip: str | None = None,
 ) -> EmailSettingsView:
     """Set the business's SMTP server (an empty host goes back to the .env server). The
-    password is stored encrypted; None or "" keeps the stored one."""
+    password is stored encrypted; None or "" keeps the stored one for the same host (a new
+    host without a password has none)."""
     business = _business(session, actor)
     host = host.strip().lower()
     if not host:
@@ -125,10 +126,13 @@ def save_email_settings(
         raise BusinessError("Security is STARTTLS, SSL or none; pick one.", field="smtp_security")
     # Every field is checked before any is changed: a bad one stores nothing.
     clean_port, clean_from = _port(port), _from(from_address)
-    business.smtp_host, business.smtp_port = host, clean_port
-    business.smtp_username = username.strip()[:254] or None
     if password:
         business.smtp_password_encrypted = encrypt(password)
+    elif business.smtp_host != host:
+        # The stored password was given for the old server: never hand it to a new one.
+        business.smtp_password_encrypted = None
+    business.smtp_host, business.smtp_port = host, clean_port
+    business.smtp_username = username.strip()[:254] or None
     business.smtp_from, business.smtp_security = clean_from or None, security
     session.add(business)
     session.flush()
@@ -139,8 +143,9 @@ def save_email_settings(
     return _view(business)
 
 
-def compose_test_email(session: Session, *, actor: Actor) -> EmailMessage:
-    """The test email to the owner's own address (send it with `send_test_email`)."""
+def compose_test_email(session: Session, *, actor: Actor) -> tuple[EmailMessage, SmtpServer | None]:
+    """The test email to the owner's own address and the server it goes through (send them
+    with `send_test_email`, outside the transaction)."""
     business = _business(session, actor)
     owner = repo.get_user(session, user_id=actor.user_id)
     message = EmailMessage()
@@ -153,11 +158,11 @@ def compose_test_email(session: Session, *, actor: Actor) -> EmailMessage:
         f"This is a test from the Settings page of {business.name}.\n\n"
         f"It went through {server} SMTP server, so the business's emails will too."
     )
-    return message
+    return message, notifications.smtp_server_for(session, business_id=business.id)
 
 
-def send_test_email(message: EmailMessage, *, business_id: int) -> str:
+def send_test_email(message: EmailMessage, *, server: SmtpServer | None) -> str:
     """Send the test email (outside any transaction: the SMTP server may be slow); what to tell
     the owner. Raises EmailFailed with the server's words when it did not go."""
-    notifications.send_email(message, business_id=business_id)
+    notifications.send_email(message, server=server)
     return f"Test email sent to {message['To']}. Check that inbox (and its spam folder)."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from sqlalchemy import delete as sa_delete
 from sqlmodel import Session, select
 
@@ -50,6 +52,17 @@ def list_memberships_of_user(session: Session, *, user_id: int) -> list[Membersh
             select(Membership).where(Membership.user_id == user_id).order_by(Membership.id)
         ).all()
     )
+
+
+def business_zone(session: Session, *, business_id: int) -> zoneinfo.ZoneInfo:
+    """The business's time zone: its days are the days of its figures, filters and reminders.
+
+    UTC when it has none or zoneinfo does not know the name (its days then count in UTC)."""
+    business = session.get(Business, business_id)
+    try:
+        return zoneinfo.ZoneInfo((business.timezone if business else None) or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
 
 
 def get_user(session: Session, *, user_id: int) -> User | None:

@@ -223,17 +223,17 @@ def onboarding_page() -> rx.Component:
     ob = OnboardingState
     body = rx.vstack(
         rx.cond(
-            ob.completed,
+            ob.completed & (ob.setup_done == ob.setup_total),
             rx.callout("All set: every setup step is done. Your assistant is ready for customers.",
                        icon="party-popper", color_scheme="grass", width="100%"),
         ),
         rx.hstack(
-            progress_text(ob.done_count, ob.total),
+            progress_text(ob.setup_done, ob.setup_total),
             rx.spacer(),
             rx.cond(
                 ~ob.completed,
                 rx.cond(
-                    ob.dismissed,
+                    ob.setup_dismissed,
                     rx.button("Show checklist again", variant="soft", on_click=ob.show_again),
                     rx.button("Dismiss checklist", variant="ghost", on_click=ob.dismiss),
                 ),
@@ -241,7 +241,9 @@ def onboarding_page() -> rx.Component:
             align="center",
             width="100%",
         ),
-        rx.progress(value=ob.done_count, max=rx.cond(ob.total > 0, ob.total, 1), width="100%"),
+        rx.progress(
+            value=ob.setup_done, max=rx.cond(ob.setup_total > 0, ob.setup_total, 1), width="100%"
+        ),
         rx.foreach(
             ob.steps,
             lambda s: checklist_step(s.title, s.why, s.route, s.action, s.done,

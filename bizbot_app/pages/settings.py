@@ -11,8 +11,11 @@ from components.layout import auth_card, labelled_field
 from components.settings import search_field, select_field, weekday_row
 from state.settings import (
     ACCEPTED_LOGOS,
+    CURRENCIES,
+    LANGUAGES,
     LOGO_UPLOAD_ID,
     MAX_LOGO_BYTES,
+    TIMEZONES,
     SettingsState,
 )
 
@@ -33,14 +36,14 @@ def _profile_card() -> rx.Component:
             rx.heading("Business profile", size="4", as_="h2"),
             labelled_field("Business name", "name", default_value=profile.get("name", ""),
                            error=errors.get("name", "")),
-            search_field("Timezone", "timezone", S.timezones,
+            search_field("Timezone", "timezone", TIMEZONES,
                          default_value=profile.get("timezone", ""),
                          placeholder="Type to search, e.g. Africa/Nairobi",
                          error=errors.get("timezone", "")),
-            select_field("Default language", "default_language", S.languages,
+            select_field("Default language", "default_language", LANGUAGES,
                          default_value=profile.get("default_language", ""),
                          error=errors.get("default_language", "")),
-            select_field("Currency", "currency", S.currencies,
+            select_field("Currency", "currency", CURRENCIES,
                          default_value=profile.get("currency", ""),
                          error=errors.get("currency", "")),
             _form_error(errors),
@@ -59,14 +62,17 @@ def _profile_card() -> rx.Component:
         rx.text("Logo", weight="medium", size="2"),
         rx.hstack(
             rx.cond(
-                S.logo_url != "",
-                rx.image(src=S.logo_url, alt="The business's logo", height="64px",
+                S.business_logo_url != "",
+                rx.image(src=S.business_logo_url, alt="The business's logo", height="64px",
                          width="64px", object_fit="contain", id="settings-logo",
                          border=f"1px solid {rx.color('gray', 5)}", border_radius="6px"),
                 rx.text("No logo yet.", size="2", color=rx.color("gray", 11)),
             ),
-            rx.cond(S.logo_url != "", rx.button("Remove logo", variant="soft", color_scheme="gray",
-                                                on_click=S.remove_logo, type="button")),
+            rx.cond(
+                S.business_logo_url != "",
+                rx.button("Remove logo", variant="soft", color_scheme="gray",
+                          on_click=S.remove_logo, type="button"),
+            ),
             align="center", spacing="3",
         ),
         upload_zone(
@@ -90,8 +96,8 @@ def _hours_card() -> rx.Component:
             rx.vstack(
                 rx.heading("Business hours", size="4", as_="h2"),
                 rx.text("Times are in ", rx.code(S.hours_timezone), ". Out of hours the "
-                        "assistant sends the reply below. The AI Rules page shows and edits "
-                        "the same hours.", size="2", color=rx.color("gray", 11)),
+                        "assistant sends the reply below. This is where they are edited; the AI "
+                        "Rules page shows them.", size="2", color=rx.color("gray", 11)),
                 rx.cond(S.hours_always_open, rx.text(
                     "No day is marked open, so the assistant treats the business as always open.",
                     size="2", color=rx.color("gray", 11))),
@@ -164,7 +170,8 @@ def _smtp_card() -> rx.Component:
                     spacing="3", width="100%",
                 ),
                 on_submit=S.save_smtp,
-                reset_on_submit=True,
+                # Not reset on submit: a wrong field keeps what was typed. A successful save
+                # bumps smtp_version, which re-mounts the form (the password field empties).
                 key=S.smtp_version,
             ),
             rx.hstack(

@@ -64,6 +64,17 @@ def test_the_password_is_encrypted_at_rest_and_never_shown(db, own_smtp):
     assert business_smtp(db, business_id=business.id).password == "s3cret-pass"
 
 
+def test_a_stored_password_is_never_handed_to_a_new_server(db, own_smtp):
+    owner, business = actor_for(db)
+    _use(db, owner, own_smtp, username="mailer", password="s3cret-pass")
+    moved = _use(db, owner, own_smtp, host="smtp.elsewhere.example", password="")
+    assert not moved.password_set
+    assert db.get(Business, business.id).smtp_password_encrypted is None
+    from backend.tenants.smtp import business_smtp
+
+    assert business_smtp(db, business_id=business.id).password == ""
+
+
 def test_an_empty_host_goes_back_to_the_env_server(db, own_smtp):
     owner, business = actor_for(db)
     _use(db, owner, own_smtp, password="x")
@@ -100,11 +111,11 @@ def test_only_owners_see_or_change_the_smtp_settings(db, own_smtp, role):
 @pytest.mark.usefixtures("committed")
 def test_the_test_email_goes_to_the_owner_through_the_override_not_the_env(env_smtp, own_smtp):
     with session_scope() as session:
-        owner, business = actor_for(session)
+        owner, _business = actor_for(session)
         _use(session, owner, own_smtp)
-        message = email_settings.compose_test_email(session, actor=owner)
+        message, server = email_settings.compose_test_email(session, actor=owner)
         address = session.get(User, owner.user_id).email
-    said = email_settings.send_test_email(message, business_id=business.id)
+    said = email_settings.send_test_email(message, server=server)
     assert said.startswith(f"Test email sent to {address}")
     [email] = own_smtp.messages
     assert env_smtp.messages == []
@@ -119,17 +130,19 @@ def test_a_failing_override_says_why_in_the_servers_words(env_smtp, own_smtp, mo
     with session_scope() as session:
         owner, business = actor_for(session)
         _use(session, owner, own_smtp)
-        message = email_settings.compose_test_email(session, actor=owner)
+        message, server = email_settings.compose_test_email(session, actor=owner)
     own_smtp.refuse("554 Sender address rejected: not owned by you")
     with pytest.raises(EmailFailed) as err:
-        email_settings.send_test_email(message, business_id=business.id)
+        email_settings.send_test_email(message, server=server)
     assert "554 Sender address rejected" in str(err.value)
     # A server that is not there at all: refused connection, reported, not raised as a crash.
     with session_scope() as session:
         _use(session, owner, own_smtp, port=own_smtp.port)
         session.get(Business, business.id).smtp_port = 1  # nothing listens on port 1
+    with session_scope() as session:
+        message, server = email_settings.compose_test_email(session, actor=owner)
     with pytest.raises(EmailFailed) as err:
-        email_settings.send_test_email(message, business_id=business.id)
+        email_settings.send_test_email(message, server=server)
     assert "localhost:1 did not take the email" in str(err.value)
     assert env_smtp.messages == []
 
