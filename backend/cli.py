@@ -76,42 +76,6 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_jobs_failed(args: argparse.Namespace) -> int:
-    from rq.registry import FailedJobRegistry
-
-    from backend.core.queue import QUEUE_NAMES, get_queue
-
-    for name in QUEUE_NAMES:
-        queue = get_queue(name)
-        registry = FailedJobRegistry(queue=queue)
-        for job in registry.get_job_ids() and queue.job_class.fetch_many(
-            registry.get_job_ids(), connection=queue.connection
-        ):
-            if job is None:
-                continue
-            error = (job.latest_result().exc_string if job.latest_result() else "") or ""
-            _print({
-                "id": job.id, "queue": name, "job": job.func_name, "args": list(job.args),
-                "failed_at": job.ended_at, "error": error.strip().splitlines()[-1:] or [""],
-            })  # fmt: skip
-    return 0
-
-
-def cmd_jobs_retry(args: argparse.Namespace) -> int:
-    from rq.registry import FailedJobRegistry
-
-    from backend.core.queue import QUEUE_NAMES, get_queue
-
-    for name in QUEUE_NAMES:
-        registry = FailedJobRegistry(queue=get_queue(name))
-        if args.id in registry.get_job_ids():
-            registry.requeue(args.id)
-            _print({"id": args.id, "queue": name, "requeued": True})
-            return 0
-    print(f"error: no failed job {args.id}; list them with `jobs failed`", file=sys.stderr)
-    return 1
-
-
 def cmd_channel_add(args: argparse.Namespace) -> int:
     from backend.channels import service as channels
     from backend.core.db import session_scope
@@ -232,13 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_user_admin(user)
 
-    jobs = sub.add_parser("jobs", help="background jobs").add_subparsers(dest="jobs", required=True)
-    jobs.add_parser("failed", help="list jobs that failed after their last retry").set_defaults(
-        func=cmd_jobs_failed
-    )
-    retry = jobs.add_parser("retry", help="run a failed job again")
-    retry.add_argument("id")
-    retry.set_defaults(func=cmd_jobs_retry)
+    from backend.ops.cli import register_jobs
+
+    register_jobs(sub)
 
     channel = sub.add_parser("channel", help="messaging channels").add_subparsers(
         dest="channel", required=True

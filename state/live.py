@@ -13,6 +13,11 @@ websocket disconnects or the tab navigates (the next page's on_load starts a fre
 also checks every few seconds that its tab is still connected and its session still valid
 (logout). A reconnect runs on_load again, which starts it again; a second start for the same tab
 replaces the first, so a tab never has two.
+
+The same task is the tab's clock: every `tick_seconds` (TICK_SECONDS unless the consumer asks
+for another) it hands each consumer shown on the page a tick batch, so relative times are
+redone and a page that watches something other than the business's events (the System page's
+workers and queues) re-reads it; no page runs a loop of its own.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Collection, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -39,7 +45,7 @@ from state.base import BaseState
 
 log = logging.getLogger(__name__)
 
-# Idle wake-up: relative times ("5 min ago", SLA time left) are refreshed this often.
+# A consumer's default tick: relative times ("5 min ago", SLA time left) are redone this often.
 TICK_SECONDS = 20.0
 # How often a listener checks that its tab is connected and its session still valid.
 CHECK_SECONDS = 5.0
@@ -120,10 +126,15 @@ class _Consumer:
     read: Callable[[Actor, Any, SharedReads], Any]
     routes: tuple[str, ...] | None  # the pages it shows on; None: every page
     events: tuple[str, ...] | None  # the events it may act on; None: all
+    tick_seconds: float = TICK_SECONDS  # how often it is handed a tick batch
+
+    def shows_on(self, path: str) -> bool:
+        """Whether the page state is shown on the page at `path`."""
+        return self.routes is None or path in self.routes
 
     def wants(self, path: str, batch: LiveBatch) -> bool:
         """Whether to wake the page state for this batch (without loading it)."""
-        if self.routes is not None and path not in self.routes:
+        if not self.shows_on(path):
             return False
         return self.events is None or batch.resync or batch.tick or batch.has(*self.events)
 
@@ -136,9 +147,11 @@ def live_consumer(
     *,
     routes: tuple[str, ...] | None = None,
     events: tuple[str, ...] | None = None,
+    tick_seconds: float = TICK_SECONDS,
 ) -> Callable[[S], S]:
     """Register a page state to hear live events on the pages at `routes` (None: every page),
-    when a batch has an event named like one of `events` (prefixes; None: any event).
+    when a batch has an event named like one of `events` (prefixes; None: any event; (): none,
+    only resyncs and ticks), and a tick batch every `tick_seconds` while its page is open.
 
     The state defines `_live_request(self, batch, actor) -> request | None` (decide what to
     re-read, from plain data) and `_live_apply(self, request, result)` (show it; it may return
@@ -147,8 +160,11 @@ def live_consumer(
     the two and calls the services (through `shared` for reads that all tabs share).
     """
 
+    if not tick_seconds > 0:
+        raise ValueError(f"tick_seconds must be a positive number of seconds, not {tick_seconds}")
+
     def register(cls: S) -> S:
-        _CONSUMERS.append(_Consumer(cls, read, routes, events))
+        _CONSUMERS.append(_Consumer(cls, read, routes, events, tick_seconds))
         return cls
 
     return register
@@ -274,6 +290,24 @@ def _merged(batch: LiveBatch, queue: asyncio.Queue[LiveBatch]) -> LiveBatch:
     )
 
 
+class _Clock:
+    """When each consumer shown on a tab's page is next due a tick (monotonic seconds)."""
+
+    def __init__(self, consumers: Iterable[_Consumer], now: float) -> None:
+        self._next = {c: now + c.tick_seconds for c in consumers}
+
+    def next_at(self) -> float:
+        """When the next tick is due (infinity when no consumer shows on the page)."""
+        return min(self._next.values(), default=math.inf)
+
+    def due(self, now: float) -> frozenset[_Consumer]:
+        """The consumers whose tick is due at `now`; their next one is counted from `now`."""
+        found = frozenset(c for c, at in self._next.items() if at <= now)
+        for consumer in found:
+            self._next[consumer] = now + consumer.tick_seconds
+        return found
+
+
 class LiveState(BaseState):
     """Starts and runs the tab's live subscription; has no vars of its own to show."""
 
@@ -284,9 +318,12 @@ class LiveState(BaseState):
             return None
         return LiveState.listen
 
-    async def _deliver(self, batch: LiveBatch, actor: Actor) -> list:
-        """Let every consumer shown on the tab's page re-read and show what the batch changed;
-        the events they ask to run next (slow follow-ups such as translations).
+    async def _deliver(
+        self, batch: LiveBatch, actor: Actor, only: Collection[_Consumer] | None = None
+    ) -> list:
+        """Let every consumer shown on the tab's page (of `only`, when given) re-read and show
+        what the batch changed; the events they ask to run next (slow follow-ups such as
+        translations).
 
         The tab's state lock is held throughout, so nothing the member does in between can be
         overwritten by an older read; the reads are bounded (one page of rows, one thread) and
@@ -296,7 +333,7 @@ class LiveState(BaseState):
         async with self:
             path = self.router.url.path.rstrip("/") or "/"
             for consumer in _CONSUMERS:
-                if not consumer.wants(path, batch):
+                if (only is not None and consumer not in only) or not consumer.wants(path, batch):
                     continue
                 page = await self.get_state(consumer.cls)
                 request = page._live_request(batch, actor)
@@ -318,6 +355,7 @@ class LiveState(BaseState):
             client_token = self.router.session.client_token
             session_token = self._session_token()
             signed_in = self.signed_in
+            path = self.router.url.path.rstrip("/") or "/"
         if not signed_in or not client_token:
             return
         me = asyncio.current_task()
@@ -338,10 +376,15 @@ class LiveState(BaseState):
                 LiveBatch(resync=True, names=frozenset({RESYNC})), actor
             ):
                 yield follow_up
-            last_check = last_tick = time.monotonic()
+            last_check = time.monotonic()
+            # A new page starts a new listener, so the consumers shown stay these.
+            clock = _Clock((c for c in _CONSUMERS if c.shows_on(path)), last_check)
             while _LISTENERS.get(client_token) is me:
+                wake_at = min(last_check + CHECK_SECONDS, clock.next_at())
                 try:
-                    batch = await asyncio.wait_for(queue.get(), timeout=CHECK_SECONDS)
+                    batch = await asyncio.wait_for(
+                        queue.get(), timeout=max(0.0, wake_at - time.monotonic())
+                    )
                 except TimeoutError:
                     batch = None
                 now = time.monotonic()
@@ -355,19 +398,20 @@ class LiveState(BaseState):
                         return
                     actor = current
                     hub.ensure_running()
+                deliveries: list[tuple[LiveBatch, frozenset[_Consumer] | None]] = []
                 if batch is not None:
-                    batch = _merged(batch, queue)
-                elif now - last_tick >= TICK_SECONDS:
-                    batch, last_tick = LiveBatch(tick=True, names=frozenset({TICK})), now
-                else:
-                    continue
-                try:
-                    follow_ups = await self._deliver(batch, actor)
-                except Exception:  # A failed update must not end the tab's live updates.
-                    log.exception("live update of tab %s failed", client_token[:8])
-                    continue
-                for follow_up in follow_ups:
-                    yield follow_up
+                    deliveries.append((_merged(batch, queue), None))
+                # Ticks come on time even while events keep arriving (a busy business).
+                if due := clock.due(now):
+                    deliveries.append((LiveBatch(tick=True, names=frozenset({TICK})), due))
+                for update, only in deliveries:
+                    try:
+                        follow_ups = await self._deliver(update, actor, only)
+                    except Exception:  # A failed update must not end the tab's live updates.
+                        log.exception("live update of tab %s failed", client_token[:8])
+                        continue
+                    for follow_up in follow_ups:
+                        yield follow_up
         finally:
             if _LISTENERS.get(client_token) is me:
                 del _LISTENERS[client_token]

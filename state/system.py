@@ -1,5 +1,6 @@
 """The System page: the installation's workers, queues, failed jobs and last errors (instance
-admins only), refreshed every few seconds while the tab is open."""
+admins only), refreshed every few seconds while the tab is open (by the tab's live listener's
+clock: `live_consumer(tick_seconds=…)`)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,16 @@ from datetime import datetime
 
 import reflex as rx
 
-from backend.auth import service as auth
+from backend.auth.permissions import Actor
 from backend.core.db import session_scope
 from backend.models.base import utcnow
 from backend.ops import system
 from state.base import BaseState
-from state.live import _tab_connected
+from state.live import LiveBatch, SharedReads, live_consumer
 
-# How often an open System page re-reads the figures (never faster than this).
+ROUTE = "/system"
+# How often an open System page re-reads the figures.
 REFRESH_SECONDS = 5.0
-# This process's refresh loop of each tab (client token): a tab never has two.
-_REFRESHERS: dict[str, asyncio.Task] = {}
 
 
 def _ago(value: datetime | None, now: datetime) -> str:
@@ -95,13 +95,12 @@ def _rows(snap: system.SystemSnapshot) -> dict[str, list[dict[str, str]]]:
     }
 
 
-def _snapshot_for(session_token: str | None) -> system.SystemSnapshot | None:
-    """The figures, read as the tab's user; None once they are signed out or not an admin."""
+def _read_live(actor: Actor, request: bool, shared: SharedReads) -> system.SystemSnapshot | None:
+    """The figures for a tick, read as the tab's member; None once they are no instance admin."""
     with session_scope() as session:
-        info = auth.resolve_session(session, token=session_token)
-        if info is None or not system.is_instance_admin(session, user_id=info.user_id):
+        if not system.is_instance_admin(session, user_id=actor.user_id):
             return None
-        return system.snapshot(session, user_id=info.user_id)
+        return system.snapshot(session, user_id=actor.user_id)
 
 
 def _snapshot_of(user_id: int) -> system.SystemSnapshot:
@@ -123,6 +122,8 @@ def _perform(action, user_id: int) -> tuple[object, str, system.SystemSnapshot]:
     return result, refused, _snapshot_of(user_id)
 
 
+# The figures are the installation's, not the business's: no event wakes the page, its clock does.
+@live_consumer(read=_read_live, routes=(ROUTE,), events=(), tick_seconds=REFRESH_SECONDS)
 class SystemState(BaseState):
     """Workers, queues, failed jobs (retry, discard), last errors and the doctor's checks."""
 
@@ -156,9 +157,21 @@ class SystemState(BaseState):
         self.errors = rows["errors"]
         self.read_at = _when(snap.read_at) + " UTC"
 
+    def _live_request(self, batch: LiveBatch, actor: Actor) -> bool | None:
+        """Re-read the figures on each tick while the page shows them (load read them first)."""
+        return True if batch.tick and self.section == "system" and self.section_allowed else None
+
+    def _live_apply(self, request: bool, snap: system.SystemSnapshot | None) -> None:
+        """Show the figures; once the member lost the flag, show what a reload would."""
+        if snap is None:
+            self.is_instance_admin = self.section_allowed = False
+            return
+        self._show(snap)
+
     @rx.event(background=True)
     async def load(self):
-        """Guard the page (instance admins only), read the figures, start the auto-refresh."""
+        """Guard the page (instance admins only) and read the figures; the live clock re-reads
+        them every REFRESH_SECONDS."""
         async with self:
             self.notice = self.error = self.discard_id = ""
             user_id = self._admin_id()
@@ -169,7 +182,7 @@ class SystemState(BaseState):
         snap = await asyncio.to_thread(_snapshot_of, user_id)
         async with self:
             self._show(snap)
-        return SystemState.auto_refresh
+        return None
 
     @rx.event(background=True)
     async def refresh(self):
@@ -261,33 +274,3 @@ class SystemState(BaseState):
                 for f in findings
             ]
             self.doctor_ran_at = _when(utcnow()) + " UTC"
-
-    @rx.event(background=True)
-    async def auto_refresh(self):
-        """Re-read the figures every REFRESH_SECONDS while this tab shows the System page;
-        ends when the tab goes, navigates away, or its user signs out or loses the flag."""
-        async with self:
-            client_token = self.router.session.client_token
-            session_token = self._session_token()
-            showing = self.section == "system" and self.section_allowed
-        if not showing or not client_token:
-            return
-        me = asyncio.current_task()
-        previous = _REFRESHERS.get(client_token)
-        if previous is not None and previous is not me and not previous.done():
-            previous.cancel()  # a reload or reconnect: the newest loop wins
-        if me is not None:
-            _REFRESHERS[client_token] = me
-        try:
-            while _REFRESHERS.get(client_token) is me:
-                await asyncio.sleep(REFRESH_SECONDS)
-                if not _tab_connected(client_token):
-                    return
-                snap = await asyncio.to_thread(_snapshot_for, session_token)
-                async with self:
-                    if snap is None or self.section != "system":
-                        return
-                    self._show(snap)
-        finally:
-            if _REFRESHERS.get(client_token) is me:
-                del _REFRESHERS[client_token]

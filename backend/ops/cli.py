@@ -1,4 +1,5 @@
-"""`python -m backend.cli doctor`: every dependency and setting checked, with what to fix."""
+"""`python -m backend.cli doctor`, `backup`, `restore`, `user admin` and `jobs …`: running the
+installation."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from backend.ops import backup, doctor, system
+from backend.ops import backup, doctor, jobs, system
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -74,6 +75,55 @@ def register_user_admin(user: argparse._SubParsersAction) -> None:
     change.add_argument("--revoke", dest="grant", action="store_false",
                         help="take the flag away (never from the last instance admin)")  # fmt: skip
     cmd.set_defaults(func=cmd_user_admin)
+
+
+def _print(data: dict) -> None:
+    print(json.dumps(data, default=str))
+
+
+def cmd_jobs_failed(args: argparse.Namespace) -> int:
+    """Print one JSON line per job that failed after its last retry, newest first."""
+    for job in jobs.failed_jobs():
+        _print({"id": job.id, "queue": job.queue, "job": job.function, "args": list(job.args),
+                "business_id": job.business_id, "failed_at": job.failed_at,
+                "error": [job.error]})  # fmt: skip
+    return 0
+
+
+def cmd_jobs_retry(args: argparse.Namespace) -> int:
+    """Put one failed job back on its queue; print its id and queue as JSON."""
+    try:
+        queue = jobs.retry(args.id)
+    except jobs.FailedJobGone:
+        print(f"error: no failed job {args.id}; list them with `jobs failed`", file=sys.stderr)
+        return 1
+    _print({"id": args.id, "queue": queue, "requeued": True})
+    return 0
+
+
+def cmd_jobs_discard(args: argparse.Namespace) -> int:
+    """Delete one failed job for good; print its id and queue as JSON."""
+    try:
+        queue = jobs.discard(args.id)
+    except jobs.FailedJobGone:
+        print(f"error: no failed job {args.id}; list them with `jobs failed`", file=sys.stderr)
+        return 1
+    _print({"id": args.id, "queue": queue, "discarded": True})
+    return 0
+
+
+def register_jobs(sub: argparse._SubParsersAction) -> None:
+    """Add `jobs failed`, `jobs retry ID` and `jobs discard ID` (what the System page does)."""
+    cmds = sub.add_parser("jobs", help="background jobs").add_subparsers(dest="jobs", required=True)
+    cmds.add_parser("failed", help="list jobs that failed after their last retry").set_defaults(
+        func=cmd_jobs_failed
+    )
+    retry = cmds.add_parser("retry", help="run a failed job again")
+    retry.add_argument("id")
+    retry.set_defaults(func=cmd_jobs_retry)
+    discard = cmds.add_parser("discard", help="delete a failed job for good")
+    discard.add_argument("id")
+    discard.set_defaults(func=cmd_jobs_discard)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

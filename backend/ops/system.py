@@ -2,7 +2,8 @@
 
 Only instance admins (`User.is_instance_admin`: the first user, or one given the flag by
 `python -m backend.cli user admin --email … --grant`) may call them. They are not scoped to a
-business on purpose: they read the RQ queues that every business shares.
+business on purpose: they read the RQ queues that every business shares. Failed jobs are
+listed, retried and discarded by `backend.ops.jobs`, which the `jobs` CLI commands call too.
 """
 
 from __future__ import annotations
@@ -10,20 +11,20 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rq import Worker
-from rq.exceptions import InvalidJobOperation, NoSuchJobError
-from rq.job import Job
-from rq.registry import DeferredJobRegistry, FailedJobRegistry, ScheduledJobRegistry
+from rq.registry import DeferredJobRegistry, ScheduledJobRegistry
 from sqlmodel import Session
 
 from backend.auth import repository as auth_repo
 from backend.core import logs
-from backend.core.queue import QUEUE_NAMES, get_queue
+from backend.core.queue import get_queue
 from backend.core.redis import get_redis
 from backend.models.base import utcnow
-from backend.ops import doctor
+from backend.ops import doctor, jobs
+from backend.ops.jobs import FailedJob, aware
+from backend.ops.jobs import FailedJobGone as FailedJobGone  # raised by retry and discard
 from backend.ops.metrics import WORKER_STALE_SECONDS, queue_stats
 from backend.security import service as security
 from backend.tenants import repository as tenants_repo
@@ -45,16 +46,6 @@ class NotInstanceAdmin(PermissionError):
 
 class AdminChangeRefused(ValueError):
     """A grant or revoke of the instance-admin flag that cannot be done (unknown user, last one)."""
-
-
-class FailedJobGone(ValueError):
-    """The failed job is no longer in the failed list (retried, discarded or expired)."""
-
-    def __init__(self, job_id: str) -> None:
-        super().__init__(
-            f"Job {job_id} is no longer among the failed jobs (it was retried, discarded or "
-            "expired). Refresh the list."
-        )
 
 
 @dataclass(frozen=True)
@@ -93,18 +84,6 @@ class QueueInfo:
     failed: int
     scheduled: int
     deferred: int
-
-
-@dataclass(frozen=True)
-class FailedJob:
-    """A job that failed after its last retry."""
-
-    id: str
-    queue: str
-    function: str
-    failed_at: datetime | None
-    error: str  # the last line of the exception
-    business_id: int | None
 
 
 @dataclass(frozen=True)
@@ -178,17 +157,13 @@ def set_instance_admin(session: Session, *, email: str, grant: bool) -> AdminCha
 # --- what the installation is doing -------------------------------------------------------
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
 def list_workers(session: Session, *, user_id: int) -> list[WorkerInfo]:
     """Every RQ worker registered in Redis, busy ones first, with its heartbeat and counts."""
     require_instance_admin(session, user_id=user_id)
     now = utcnow()
     found = []
     for worker in Worker.all(connection=get_redis()):
-        beat = _aware(worker.last_heartbeat)
+        beat = aware(worker.last_heartbeat)
         found.append(
             WorkerInfo(
                 name=worker.name,
@@ -225,98 +200,35 @@ def list_queues(session: Session, *, user_id: int) -> list[QueueInfo]:
     return found
 
 
-def _last_line(text: str | None) -> str:
-    lines = [line.strip() for line in (text or "").strip().splitlines() if line.strip()]
-    return lines[-1][:500] if lines else ""
-
-
-def _business_of(job: Job) -> int | None:
-    # Set by MeteredWorker when the job failed: the business id the job bound for its logs.
-    value = (job.meta or {}).get("business_id")
-    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-        return int(value)
-    return None
-
-
-def _failed_job(job: Job, queue: str) -> FailedJob:
-    try:
-        function = job.func_name or "?"
-    except Exception:  # A job whose data cannot be read is still listed, to discard.
-        function = "?"
-    result = job.latest_result()
-    error = result.exc_string if result is not None else ""
-    return FailedJob(
-        id=job.id,
-        queue=queue,
-        function=function,
-        failed_at=_aware(job.ended_at),
-        error=_last_line(error),
-        business_id=_business_of(job),
-    )
-
-
 def list_failed_jobs(
     session: Session, *, user_id: int, limit: int = FAILED_JOBS_SHOWN
 ) -> list[FailedJob]:
     """Jobs that failed after their last retry, newest first (at most `limit`)."""
     require_instance_admin(session, user_id=user_id)
-    found: list[FailedJob] = []
-    for name in QUEUE_NAMES:
-        queue = get_queue(name)
-        ids = FailedJobRegistry(queue=queue).get_job_ids(0, limit - 1, desc=True)
-        for job in Job.fetch_many(ids, connection=queue.connection):
-            if job is not None:
-                found.append(_failed_job(job, name))
-    oldest = datetime.min.replace(tzinfo=UTC)
-    found.sort(key=lambda j: j.failed_at or oldest, reverse=True)
-    return found[:limit]
-
-
-def _failed_registry_of(job_id: str) -> FailedJobRegistry:
-    for name in QUEUE_NAMES:
-        registry = FailedJobRegistry(queue=get_queue(name))
-        if get_redis().zscore(registry.key, job_id) is not None:
-            return registry
-    raise FailedJobGone(job_id)
+    return jobs.failed_jobs(limit=limit)
 
 
 def retry_failed_job(session: Session, *, user_id: int, job_id: str) -> str:
-    """Put a failed job back on its queue to run again; the queue's name."""
+    """Put a failed job back on its queue to run again; the queue's name (or FailedJobGone)."""
     require_instance_admin(session, user_id=user_id)
-    registry = _failed_registry_of(job_id)
-    try:
-        registry.requeue(job_id)
-    except (InvalidJobOperation, NoSuchJobError):  # Another admin was quicker, or it expired.
-        raise FailedJobGone(job_id) from None
-    log.info("failed job %s requeued on %s by user %s", job_id, registry.name, user_id)
-    return registry.name
+    queue = jobs.retry(job_id)
+    log.info("failed job %s requeued on %s by user %s", job_id, queue, user_id)
+    return queue
 
 
 def retry_all_failed_jobs(session: Session, *, user_id: int) -> int:
     """Put every failed job back on its queue; how many were requeued."""
     require_instance_admin(session, user_id=user_id)
-    count = 0
-    for name in QUEUE_NAMES:
-        registry = FailedJobRegistry(queue=get_queue(name))
-        for job_id in registry.get_job_ids():
-            try:
-                registry.requeue(job_id)
-                count += 1
-            except (InvalidJobOperation, NoSuchJobError):
-                registry.remove(job_id)  # its data expired: nothing left to run
+    count = jobs.retry_all()
     log.info("%s failed jobs requeued by user %s", count, user_id)
     return count
 
 
 def discard_failed_job(session: Session, *, user_id: int, job_id: str) -> None:
-    """Delete a failed job for good (it is not run again)."""
+    """Delete a failed job for good (it is not run again; FailedJobGone if it is not there)."""
     require_instance_admin(session, user_id=user_id)
-    registry = _failed_registry_of(job_id)
-    try:
-        registry.remove(job_id, delete_job=True)
-    except NoSuchJobError:  # Its data already expired; it is out of the list all the same.
-        registry.remove(job_id)
-    log.info("failed job %s discarded from %s by user %s", job_id, registry.name, user_id)
+    queue = jobs.discard(job_id)
+    log.info("failed job %s discarded from %s by user %s", job_id, queue, user_id)
 
 
 def _entry(raw: bytes | str) -> ErrorEntry | None:
