@@ -511,13 +511,16 @@ class RecipientRow:
 
 @dataclass(frozen=True)
 class BroadcastRow:
-    """One broadcast in the list: its counts per status and its recipients."""
+    """One broadcast in the list: its counts per status and its first recipients."""
 
     id: int
     name: str
     status: str
     summary: str
     recipients: list[RecipientRow]
+    total: int  # every recipient; `summary` counts them all, `recipients` lists the first ones
+    shown_label: str  # "Showing 50 of 3,000 recipients." when not all are listed
+    can_show_more: bool
 
 
 @dataclass(frozen=True)
@@ -528,15 +531,34 @@ class ChannelOption:
     label: str
 
 
+@dataclass(frozen=True)
+class BroadcastsRead:
+    """What to re-read: the broadcasts a live batch named (None: the latest ones), and how
+    many recipients to list of those the member asked to see more of."""
+
+    broadcast_ids: tuple[int, ...] | None = None
+    recipients: tuple[tuple[int, int], ...] = ()
+
+
 RECIPIENT_LABELS = {
     "queued": "queued", "sent": "sent", "delivered": "delivered", "read": "read",
     "failed": "failed", "opted_out": "opted out",
 }  # fmt: skip
 ROUTE = "/templates"
+BROADCASTS_SHOWN = 20
+# Typing in the segment's fields counts its contacts once the typing pauses this long.
+PREVIEW_PAUSE_SECONDS = 0.3
 
 
 def _broadcast_row(view) -> BroadcastRow:
     summary = ", ".join(f"{n} {RECIPIENT_LABELS.get(k, k)}" for k, n in sorted(view.counts.items()))
+    total, listed = sum(view.counts.values()), len(view.recipients)
+    more = listed < total and listed < templates.RECIPIENTS_MAX
+    shown_label = ""
+    if listed < total:
+        shown_label = f"Showing {listed:,} of {total:,} recipients" + (
+            "." if more else "; the counts above cover them all."
+        )
     return BroadcastRow(
         id=view.id, name=view.name, status=view.status, summary=summary,
         recipients=[
@@ -546,17 +568,53 @@ def _broadcast_row(view) -> BroadcastRow:
             )
             for r in view.recipients
         ],
+        total=total, shown_label=shown_label, can_show_more=more,
     )  # fmt: skip
 
 
-def _read_broadcasts(actor: Actor, request: Any = None, shared: SharedReads | None = None):
-    """The latest broadcasts of the business with every recipient's status."""
+def _read_broadcasts(
+    actor: Actor, request: BroadcastsRead | None = None, shared: SharedReads | None = None
+) -> list[BroadcastRow]:
+    """The business's broadcasts a live batch named (the latest ones on a full read), each
+    with its counts per status and its first recipients: never every recipient."""
+    request = request if isinstance(request, BroadcastsRead) else BroadcastsRead()
 
     def read() -> list[BroadcastRow]:
         with session_scope() as session:
-            return [_broadcast_row(v) for v in templates.list_broadcasts(session, actor=actor)]
+            views = templates.list_broadcasts(
+                session, actor=actor, limit=BROADCASTS_SHOWN,
+                broadcast_ids=request.broadcast_ids, recipients=dict(request.recipients),
+            )  # fmt: skip
+        return [_broadcast_row(v) for v in views]
 
-    return shared.get(("templates.broadcasts", actor.business_id), read) if shared else read()
+    key = ("templates.broadcasts", actor.business_id, request)
+    return shared.get(key, read) if shared else read()
+
+
+def _named_broadcasts(batch: LiveBatch) -> set[int]:
+    """The broadcasts the batch's `broadcast.*` events name."""
+    ids = set()
+    for event in batch.events:
+        if not str(event.get("event", "")).startswith("broadcast."):
+            continue
+        value = event.get("broadcast_id")
+        if isinstance(value, int) and not isinstance(value, bool):
+            ids.add(value)
+        elif isinstance(value, str) and value.isdigit():
+            ids.add(int(value))
+    return ids
+
+
+def _segment_preview(actor: Actor, label: str | None, stage: str | None, channel: int | None):
+    """The preview's sentence: how many contacts the segment has (counted in SQL)."""
+    try:
+        with session_scope() as session:
+            preview = templates.preview_segment(
+                session, actor=actor, label=label, lead_stage=stage, integration_id=channel
+            )
+    except (TemplateError, PermissionDenied) as exc:
+        return _error_text(exc)
+    return _preview_text(preview)
 
 
 def _preview_text(preview: SegmentPreview) -> str:
@@ -585,6 +643,8 @@ class BroadcastsState(BaseState):
     b_error: str = ""
     b_notice: str = ""
     b_preview: str = ""
+    _shown: dict[int, int] = {}  # broadcast id → recipients listed, after "Show more"
+    _preview_seq: int = 0
 
     @rx.var
     def channel_labels(self) -> list[str]:
@@ -611,11 +671,11 @@ class BroadcastsState(BaseState):
         n = option.header_variables if option else 0
         return [ExampleRow(i, "Header {{1}}", [*self.b_header_values, ""][i]) for i in range(n)]
 
-    def _reload(self, actor: Actor) -> None:
+    def _reload(self, actor: Actor):
         with session_scope() as session:
             views = templates.approved_templates(session, actor=actor)
             channels = templates.broadcast_channels(session, actor=actor)
-        self.broadcasts = _read_broadcasts(actor)
+        self.broadcasts = _read_broadcasts(actor, BroadcastsRead(None, self._listing()))
         self.b_loaded = True
         options: list[ChannelOption] = []
         for integration_id, name in channels:
@@ -626,7 +686,6 @@ class BroadcastsState(BaseState):
         labels = [o.label for o in options]
         if self.b_channel not in labels:
             self.b_channel = labels[0] if labels else ""
-        self._preview(actor)
         self.choices = [
             PickerOption(
                 id=v.id, label=f"{v.name} ({v.language})", body=v.body,
@@ -635,50 +694,99 @@ class BroadcastsState(BaseState):
             )
             for v in views
         ]  # fmt: skip
+        return self._ask_preview()
 
     def _channel_id(self) -> int | None:
         return next((c.id for c in self.channels if c.label == self.b_channel), None)
 
-    def _preview(self, actor: Actor) -> None:
-        """Count the segment's contacts now, before anything is sent."""
-        try:
-            with session_scope() as session:
-                preview = templates.preview_segment(
-                    session, actor=actor, label=self.b_label or None,
-                    lead_stage=self.b_stage or None, integration_id=self._channel_id(),
-                )  # fmt: skip
-        except (TemplateError, PermissionDenied) as exc:
-            self.b_preview = _error_text(exc)
-            return
-        self.b_preview = _preview_text(preview)
+    def _actor(self) -> Actor | None:
+        actor = self.current_actor()
+        return actor if actor is not None and actor.can_open("templates") else None
 
-    def _live_request(self, batch: LiveBatch, actor: Actor) -> bool | None:
+    def _listing(self, ids: set[int] | None = None) -> tuple[tuple[int, int], ...]:
+        """How many recipients to list of the broadcasts (of `ids`) shown beyond the first."""
+        return tuple(sorted((b, n) for b, n in self._shown.items() if ids is None or b in ids))
+
+    def _merge(self, rows: list[BroadcastRow]) -> None:
+        """Show re-read broadcasts in place (a new one on top), the latest ones only."""
+        by_id = {b.id: b for b in self.broadcasts}
+        by_id.update({r.id: r for r in rows})
+        merged = sorted(by_id.values(), key=lambda b: b.id, reverse=True)[:BROADCASTS_SHOWN]
+        if merged != self.broadcasts:
+            self.broadcasts = merged
+
+    def _ask_preview(self):
+        """Count the segment's contacts in the background once typing pauses."""
+        self._preview_seq += 1
+        return BroadcastsState.refresh_preview(self._preview_seq)
+
+    def _live_request(self, batch: LiveBatch, actor: Actor) -> BroadcastsRead | None:
         if not self.b_loaded or batch.tick or self.router.url.path.rstrip("/") != ROUTE:
             return None
-        return True
+        if batch.resync:
+            return BroadcastsRead(None, self._listing())
+        ids = _named_broadcasts(batch)
+        if len(self.broadcasts) >= BROADCASTS_SHOWN:  # older ones are not on the page
+            oldest = min(b.id for b in self.broadcasts)
+            ids = {i for i in ids if i >= oldest}
+        if not ids:
+            return None
+        return BroadcastsRead(tuple(sorted(ids)), self._listing(ids))
 
-    def _live_apply(self, request: bool, result: Any) -> None:
-        if self.broadcasts != result:
-            self.broadcasts = result
+    def _live_apply(self, request: BroadcastsRead, result: list[BroadcastRow]) -> None:
+        if request.broadcast_ids is None:
+            if self.broadcasts != result:
+                self.broadcasts = result
+        else:
+            self._merge(result)
 
     @rx.event
     def load_broadcasts(self):
         """Load the approved templates and the latest broadcasts."""
-        actor = self.current_actor()
-        if actor is not None and actor.can_open("templates"):
-            self._reload(actor)
+        actor = self._actor()
+        if actor is not None:
+            return self._reload(actor)
+        return None
 
     @rx.event
     def set_b(self, field: str, value: str):
-        """Type into the broadcast form."""
+        """Type into the broadcast form (a segment field asks for a fresh count)."""
         if field in ("b_template", "b_name", "b_label", "b_stage", "b_channel"):
             setattr(self, field, "" if value == "any" else value)
             if field == "b_template":
                 self.b_values, self.b_header_values = [], []
             if field in ("b_label", "b_stage", "b_channel"):
-                actor = self.current_actor()
-                if actor is not None and actor.can_open("templates"):
-                    self._preview(actor)
+                return self._ask_preview()
+        return None
+
+    @rx.event(background=True)
+    async def refresh_preview(self, seq: int):
+        """Count the segment's contacts, off the websocket's loop; a newer keystroke wins."""
+        await asyncio.sleep(PREVIEW_PAUSE_SECONDS)
+        async with self:
+            if seq != self._preview_seq:
+                return
+            actor = self._actor()
+            if actor is None:
+                return
+            label, stage, channel = self.b_label or None, self.b_stage or None, self._channel_id()
+        text = await asyncio.to_thread(_segment_preview, actor, label, stage, channel)
+        async with self:
+            if seq == self._preview_seq:
+                self.b_preview = text
+
+    @rx.event
+    def show_more_recipients(self, broadcast_id: int):
+        """List more recipients of a broadcast (up to RECIPIENTS_MAX; the counts cover all)."""
+        actor = self._actor()
+        if actor is None:
+            return self._login_redirect()
+        shown = self._shown.get(broadcast_id, templates.RECIPIENTS_SHOWN)
+        shown = min(shown + templates.RECIPIENTS_SHOWN, templates.RECIPIENTS_MAX)
+        self._shown = {**self._shown, broadcast_id: shown}
+        request = BroadcastsRead((broadcast_id,), ((broadcast_id, shown),))
+        self._merge(_read_broadcasts(actor, request))
+        return None
 
     @rx.event
     def set_b_value(self, index: int, value: str):
@@ -719,5 +827,4 @@ class BroadcastsState(BaseState):
             f"Sending {view.name} to {sum(view.counts.values()) - skipped} contact(s)"
             + (f"; {skipped} opted out and skipped." if skipped else ".")
         )
-        self._reload(actor)
-        return None
+        return self._reload(actor)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from backend.models.channels import ChannelIntegration, InboundEvent
@@ -125,6 +127,38 @@ def get_conversation(
 # --- broadcasts ----------------------------------------------------------------------------------
 
 
+def _in_segment(
+    *, business_id: int, integration_id: int, label: str | None, lead_stage: str | None
+) -> list[sa.ColumnElement[bool]]:
+    """The conditions on Contact of a segment: the business's contacts reachable on this
+    WhatsApp number, narrowed to a conversation label and/or a lead stage."""
+    conditions = [
+        Contact.business_id == business_id,
+        sa.exists().where(
+            ContactChannelIdentity.business_id == business_id,
+            ContactChannelIdentity.contact_id == Contact.id,
+            ContactChannelIdentity.channel_integration_id == integration_id,
+        ),
+    ]
+    if label:
+        conditions.append(
+            sa.exists().where(
+                Conversation.business_id == business_id,
+                Conversation.contact_id == Contact.id,
+                Conversation.labels.contains([label]),
+            )
+        )
+    if lead_stage:
+        conditions.append(
+            sa.exists().where(
+                Lead.business_id == business_id,
+                Lead.contact_id == Contact.id,
+                Lead.stage == lead_stage,
+            )
+        )
+    return conditions
+
+
 def segment_contacts(
     session: Session,
     *,
@@ -135,35 +169,31 @@ def segment_contacts(
 ) -> list[tuple[int, datetime | None]]:
     """(contact id, opted out at) of the business's contacts reachable on this WhatsApp number,
     narrowed to a conversation label and/or a lead stage."""
-    query = (
-        select(Contact.id, Contact.opted_out_at)
-        .join(
-            ContactChannelIdentity,
-            sa.and_(
-                ContactChannelIdentity.contact_id == Contact.id,
-                ContactChannelIdentity.business_id == business_id,
-                ContactChannelIdentity.channel_integration_id == integration_id,
-            ),
-        )
-        .where(Contact.business_id == business_id)
+    conditions = _in_segment(
+        business_id=business_id, integration_id=integration_id, label=label, lead_stage=lead_stage
     )
-    if label:
-        query = query.where(
-            sa.exists().where(
-                Conversation.business_id == business_id,
-                Conversation.contact_id == Contact.id,
-                Conversation.labels.contains([label]),
-            )
-        )
-    if lead_stage:
-        query = query.where(
-            sa.exists().where(
-                Lead.business_id == business_id,
-                Lead.contact_id == Contact.id,
-                Lead.stage == lead_stage,
-            )
-        )
-    return [(r[0], r[1]) for r in session.exec(query.distinct().order_by(Contact.id)).all()]
+    query = select(Contact.id, Contact.opted_out_at).where(*conditions).order_by(Contact.id)
+    return [(r[0], r[1]) for r in session.exec(query).all()]
+
+
+def count_segment(
+    session: Session,
+    *,
+    business_id: int,
+    integration_id: int,
+    label: str | None = None,
+    lead_stage: str | None = None,
+) -> tuple[int, int]:
+    """(contacts, opted out among them) of the segment `segment_contacts` lists, counted in SQL."""
+    conditions = _in_segment(
+        business_id=business_id, integration_id=integration_id, label=label, lead_stage=lead_stage
+    )
+    total, opted_out = session.exec(
+        select(sa.func.count(), sa.func.count().filter(Contact.opted_out_at.is_not(None)))
+        .select_from(Contact)
+        .where(*conditions)
+    ).one()
+    return int(total), int(opted_out)
 
 
 def add_recipients(session: Session, rows: list[BroadcastRecipient]) -> None:
@@ -218,19 +248,83 @@ def count_queued(session: Session, *, business_id: int, broadcast_id: int) -> in
     ).one()
 
 
-def recipients_with_delivery(
-    session: Session, *, business_id: int, broadcast_id: int
-) -> list[tuple[BroadcastRecipient, str | None, str | None, str | None]]:
-    """Each recipient with the contact's name and their message's delivery status and error."""
+def _shown_status() -> sa.ColumnElement[str]:
+    # queued (in the outbox) → sent → delivered → read, or failed, as WhatsApp reports
+    return sa.case(
+        (
+            sa.and_(BroadcastRecipient.status == "sent", Message.delivery_status.is_not(None)),
+            Message.delivery_status,
+        ),
+        else_=BroadcastRecipient.status,
+    )
+
+
+def _with_message(business_id: int) -> sa.ColumnElement[bool]:
+    return sa.and_(Message.id == BroadcastRecipient.message_id, Message.business_id == business_id)
+
+
+def recipient_counts(
+    session: Session, *, business_id: int, broadcast_ids: Collection[int]
+) -> dict[int, dict[str, int]]:
+    """How many recipients of each of the business's broadcasts are at each status (a sent
+    message at its delivery status), counted in SQL: {broadcast id: {status: count}}."""
+    if not broadcast_ids:
+        return {}
+    status = _shown_status().label("shown_status")
     rows = session.exec(
-        select(BroadcastRecipient, Contact.name, Message.delivery_status, Message.error)
-        .join(Contact, Contact.id == BroadcastRecipient.contact_id)
-        .outerjoin(Message, Message.id == BroadcastRecipient.message_id)
+        select(BroadcastRecipient.broadcast_id, status, sa.func.count())
+        .select_from(BroadcastRecipient)
+        .outerjoin(Message, _with_message(business_id))
         .where(
             BroadcastRecipient.business_id == business_id,
-            BroadcastRecipient.broadcast_id == broadcast_id,
+            BroadcastRecipient.broadcast_id.in_(list(broadcast_ids)),
         )
-        .order_by(BroadcastRecipient.id)
+        .group_by(BroadcastRecipient.broadcast_id, status)
+    ).all()
+    counts: dict[int, dict[str, int]] = {}
+    for broadcast_id, shown, count in rows:
+        counts.setdefault(broadcast_id, {})[shown] = int(count)
+    return counts
+
+
+def first_recipients(
+    session: Session, *, business_id: int, limits: Mapping[int, int]
+) -> list[tuple[BroadcastRecipient, str | None, str, str | None]]:
+    """The first `limits[broadcast id]` recipients of each of the business's broadcasts, in
+    one statement: (recipient, contact name, status shown, the message's error)."""
+    limits = {b: n for b, n in limits.items() if n > 0}
+    if not limits:
+        return []
+    shown = (
+        select(
+            Broadcast.id.label("broadcast_id"),
+            sa.case(limits, value=Broadcast.id, else_=0).label("limit"),
+        )
+        .where(Broadcast.business_id == business_id, Broadcast.id.in_(list(limits)))
+        .subquery("shown")
+    )
+    listed = aliased(BroadcastRecipient)
+    page = (
+        select(listed.id.label("recipient_id"))
+        .where(listed.business_id == business_id, listed.broadcast_id == shown.c.broadcast_id)
+        .order_by(listed.id)
+        .limit(shown.c.limit)
+        .correlate(shown)
+        .lateral("page")
+    )
+    rows = session.exec(
+        select(BroadcastRecipient, Contact.name, _shown_status(), Message.error)
+        .select_from(shown)
+        .join(page, sa.true())
+        .join(BroadcastRecipient, BroadcastRecipient.id == page.c.recipient_id)
+        .join(
+            Contact,
+            sa.and_(
+                Contact.id == BroadcastRecipient.contact_id, Contact.business_id == business_id
+            ),
+        )
+        .outerjoin(Message, _with_message(business_id))
+        .order_by(BroadcastRecipient.broadcast_id.desc(), BroadcastRecipient.id)
     ).all()
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
@@ -259,16 +353,18 @@ def get_contact(session: Session, *, business_id: int, contact_id: int) -> Conta
     ).first()
 
 
-def list_broadcasts(session: Session, *, business_id: int, limit: int = 20) -> list[Broadcast]:
-    """The business's latest broadcasts, newest first."""
-    return list(
-        session.exec(
-            select(Broadcast)
-            .where(Broadcast.business_id == business_id)
-            .order_by(Broadcast.id.desc())
-            .limit(limit)
-        ).all()
-    )
+def list_broadcasts(
+    session: Session,
+    *,
+    business_id: int,
+    limit: int = 20,
+    broadcast_ids: Collection[int] | None = None,
+) -> list[Broadcast]:
+    """The business's latest broadcasts (only these ones, when given), newest first."""
+    query = select(Broadcast).where(Broadcast.business_id == business_id)
+    if broadcast_ids is not None:
+        query = query.where(Broadcast.id.in_(list(broadcast_ids)))
+    return list(session.exec(query.order_by(Broadcast.id.desc()).limit(limit)).all())
 
 
 def lock_contact(session: Session, *, business_id: int, contact_id: int) -> Contact | None:

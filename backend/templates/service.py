@@ -816,16 +816,33 @@ BROADCAST_PER_SECOND = 20
 BROADCAST_PAUSE = timedelta(seconds=1)
 
 
-def _broadcast_view(session: Session, row: Broadcast) -> BroadcastView:
-    recipients = []
-    for recipient, name, delivery, send_error in repo.recipients_with_delivery(
-        session, business_id=row.business_id, broadcast_id=row.id
+# A broadcast lists its first recipients (more on request, up to RECIPIENTS_MAX); its counts
+# per status always cover every recipient, counted in SQL.
+RECIPIENTS_SHOWN = 50
+RECIPIENTS_MAX = 500
+
+
+def _broadcast_views(
+    session: Session,
+    rows: list[Broadcast],
+    *,
+    business_id: int,
+    recipients: Mapping[int, int] | None = None,
+) -> list[BroadcastView]:
+    """The views of the business's broadcasts `rows` in two statements, however many
+    recipients they have: `recipients` says how many to list of each (RECIPIENTS_SHOWN when
+    not said, never more than RECIPIENTS_MAX)."""
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    counts = repo.recipient_counts(session, business_id=business_id, broadcast_ids=ids)
+    wanted = recipients or {}
+    limits = {i: max(0, min(int(wanted.get(i, RECIPIENTS_SHOWN)), RECIPIENTS_MAX)) for i in ids}
+    listed: dict[int, list[RecipientView]] = {}
+    for recipient, name, status, send_error in repo.first_recipients(
+        session, business_id=business_id, limits=limits
     ):
-        status = recipient.status
-        if status == "sent" and delivery:
-            # queued (in the outbox) → sent → delivered → read, or failed, as WhatsApp reports
-            status = delivery
-        recipients.append(
+        listed.setdefault(recipient.broadcast_id, []).append(
             RecipientView(
                 contact_id=recipient.contact_id,
                 contact_name=name or f"Contact {recipient.contact_id}",
@@ -833,16 +850,23 @@ def _broadcast_view(session: Session, row: Broadcast) -> BroadcastView:
                 error=recipient.error or (send_error if status == "failed" else None),
             )
         )
-    counts: dict[str, int] = {}
-    for r in recipients:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    return BroadcastView(
-        id=row.id, name=row.name, template_id=row.template_id, status=row.status,
-        segment=dict(row.segment or {}), counts=counts, recipients=recipients,
-    )  # fmt: skip
+    return [
+        BroadcastView(
+            id=row.id,
+            name=row.name,
+            template_id=row.template_id,
+            status=row.status,
+            segment=dict(row.segment or {}),
+            counts=counts.get(row.id, {}),
+            recipients=listed.get(row.id, []),
+        )
+        for row in rows
+    ]
 
 
-def _segment(session: Session, actor: Actor, label, lead_stage, integration_id):
+def _broadcast_integration(
+    session: Session, actor: Actor, integration_id: int | None
+) -> ChannelIntegration:
     integration = repo.whatsapp_integration(
         session, business_id=actor.business_id, integration_id=integration_id
     )
@@ -851,6 +875,11 @@ def _segment(session: Session, actor: Actor, label, lead_stage, integration_id):
             "Connect a WhatsApp number first (Integrations): broadcasts go out on it.",
             field="channel",
         )
+    return integration
+
+
+def _segment(session: Session, actor: Actor, label, lead_stage, integration_id):
+    integration = _broadcast_integration(session, actor, integration_id)
     segment = {
         "label": (label or "").strip() or None,
         "lead_stage": (lead_stage or "").strip() or None,
@@ -880,11 +909,12 @@ def preview_segment(
 ) -> SegmentPreview:
     """How many contacts a broadcast to this segment reaches, before it is sent."""
     actor.require(Permission.TEMPLATES_MANAGE)
-    _, _, contacts = _segment(session, actor, label, lead_stage, integration_id)
-    opted_out = sum(1 for _, at in contacts if at is not None)
-    return SegmentPreview(
-        total=len(contacts), will_send=len(contacts) - opted_out, opted_out=opted_out
-    )
+    integration = _broadcast_integration(session, actor, integration_id)
+    total, opted_out = repo.count_segment(
+        session, business_id=actor.business_id, integration_id=integration.id,
+        label=(label or "").strip() or None, lead_stage=(lead_stage or "").strip() or None,
+    )  # fmt: skip
+    return SegmentPreview(total=total, will_send=total - opted_out, opted_out=opted_out)
 
 
 def create_broadcast(
@@ -942,16 +972,23 @@ def create_broadcast(
     enqueue_after_commit(session, SEND_BROADCAST, broadcast.id, queue="default")
     events.publish(session, "broadcast.updated", business_id=actor.business_id,
                    broadcast_id=broadcast.id)  # fmt: skip
-    return _broadcast_view(session, broadcast)
+    [view] = _broadcast_views(session, [broadcast], business_id=actor.business_id)
+    return view
 
 
-def get_broadcast(session: Session, *, actor: Actor, broadcast_id: int) -> BroadcastView:
-    """A broadcast of the actor's business with each recipient's delivery status."""
+def get_broadcast(
+    session: Session, *, actor: Actor, broadcast_id: int, recipients: int = RECIPIENTS_SHOWN
+) -> BroadcastView:
+    """A broadcast of the actor's business: its counts per status and the delivery status of
+    its first `recipients` recipients (at most RECIPIENTS_MAX)."""
     actor.require(Permission.TEMPLATES_MANAGE)
     row = repo.get_broadcast(session, business_id=actor.business_id, broadcast_id=broadcast_id)
     if row is None:
         raise TemplateError("This broadcast does not exist.", field="broadcast")
-    return _broadcast_view(session, row)
+    [view] = _broadcast_views(
+        session, [row], business_id=actor.business_id, recipients={row.id: recipients}
+    )
+    return view
 
 
 def set_opt_out(session: Session, *, actor: Actor, contact_id: int, opted_out: bool) -> bool:
@@ -1026,8 +1063,22 @@ def send_broadcast_batch(
     return left
 
 
-def list_broadcasts(session: Session, *, actor: Actor, limit: int = 20) -> list[BroadcastView]:
-    """The business's latest broadcasts with their recipients' statuses."""
+def list_broadcasts(
+    session: Session,
+    *,
+    actor: Actor,
+    limit: int = 20,
+    broadcast_ids: Iterable[int] | None = None,
+    recipients: Mapping[int, int] | None = None,
+) -> list[BroadcastView]:
+    """The business's latest broadcasts (only those of `broadcast_ids`, when given: the ones a
+    live event named), with their counts per status and their first recipients (`recipients`
+    maps a broadcast id to how many to list; RECIPIENTS_SHOWN otherwise)."""
     actor.require(Permission.TEMPLATES_MANAGE)
-    rows = repo.list_broadcasts(session, business_id=actor.business_id, limit=limit)
-    return [_broadcast_view(session, r) for r in rows]
+    ids = None if broadcast_ids is None else sorted(set(broadcast_ids))
+    if ids is not None and not ids:
+        return []
+    rows = repo.list_broadcasts(
+        session, business_id=actor.business_id, limit=limit, broadcast_ids=ids
+    )
+    return _broadcast_views(session, rows, business_id=actor.business_id, recipients=recipients)

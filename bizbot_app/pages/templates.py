@@ -183,6 +183,19 @@ def _broadcast_row(row: rx.Var) -> rx.Component:
                 rx.table.body(rx.foreach(row.recipients, _recipient_row)),
                 size="1", width="100%",
             ),
+            rx.cond(
+                row.shown_label != "",
+                rx.hstack(
+                    rx.text(row.shown_label, size="1", color=_MUTED,
+                            data_testid="broadcast-shown"),
+                    rx.cond(
+                        row.can_show_more,
+                        rx.button("Show more", size="1", variant="ghost",
+                                  on_click=B.show_more_recipients(row.id)),
+                    ),
+                    align="center", spacing="2",
+                ),
+            ),
             spacing="2", width="100%",
         ),
         width="100%", data_testid="broadcast-card",

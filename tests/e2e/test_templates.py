@@ -339,3 +339,78 @@ def test_a_contact_who_replied_stop_is_listed_as_opted_out_in_the_next_broadcast
         "opted out"
     )
     expect(_recipient(page, name, stays).get_by_test_id("recipient-status")).to_have_text("sent")
+
+
+BIG_BROADCAST = """
+import sys
+from sqlmodel import select
+from backend.core.db import session_scope
+from backend.models import Contact
+from backend.models.channels import ChannelIntegration
+from backend.models.templates import Broadcast, BroadcastRecipient, MessageTemplate
+business_id, name, who, count = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+with session_scope() as session:
+    wa = session.exec(select(ChannelIntegration).where(
+        ChannelIntegration.business_id == business_id, ChannelIntegration.kind == "whatsapp",
+        ChannelIntegration.is_enabled.is_(True))).first()
+    template = MessageTemplate(
+        business_id=business_id, channel_integration_id=wa.id, name=name.lower().replace(" ", "_"),
+        language="en_US", category="marketing", status="approved", body="Hi {{1}}!", header={},
+        variables_examples={"body": ["Amina"], "header": []})
+    session.add(template)
+    session.flush()
+    broadcast = Broadcast(business_id=business_id, template_id=template.id,
+                          channel_integration_id=wa.id, name=name, segment={})
+    session.add(broadcast)
+    session.flush()
+    for n in range(count):
+        contact = Contact(business_id=business_id, name=f"{who} {n:03d}")
+        session.add(contact)
+        session.flush()
+        session.add(BroadcastRecipient(business_id=business_id, broadcast_id=broadcast.id,
+                                       contact_id=contact.id, status="queued"))
+"""
+
+OPT_OUT_LAST = """
+import sys
+from sqlalchemy import update
+from sqlmodel import select
+from backend import events
+from backend.core.db import session_scope
+from backend.models.templates import Broadcast, BroadcastRecipient
+with session_scope() as session:
+    broadcast = session.exec(select(Broadcast).where(Broadcast.name == sys.argv[1])).one()
+    last = session.exec(select(BroadcastRecipient.id)
+        .where(BroadcastRecipient.broadcast_id == broadcast.id)
+        .order_by(BroadcastRecipient.id.desc()).limit(int(sys.argv[2]))).all()
+    session.exec(update(BroadcastRecipient).where(BroadcastRecipient.id.in_(last))
+                 .values(status="opted_out"))
+    events.publish(session, "broadcast.updated", business_id=broadcast.business_id,
+                   broadcast_id=broadcast.id)
+"""
+
+
+def test_a_big_broadcast_lists_its_first_recipients_counts_them_all_and_updates_live(
+    page: Page, app: App
+):
+    ensure_whatsapp(app)
+    token = secrets.token_hex(3)
+    name, who = f"Big bread {token}", f"Regular {token}"
+    business_id = app.cli("demo", "seed")["business_id"]
+    _run(app, BIG_BROADCAST, business_id, name, who, 60)
+
+    _owner_on_templates(page, app)
+    card = page.get_by_test_id("broadcast-card").filter(has_text=name)
+    expect(card.get_by_test_id("broadcast-summary")).to_have_text("60 queued")
+    expect(card.get_by_test_id("broadcast-recipient")).to_have_count(50)
+    expect(card.get_by_test_id("broadcast-shown")).to_have_text("Showing 50 of 60 recipients.")
+    card.get_by_role("button", name="Show more").click()
+    expect(card.get_by_test_id("broadcast-recipient")).to_have_count(60)
+    expect(card.get_by_test_id("broadcast-shown")).to_have_count(0)
+
+    # The live re-read of this broadcast keeps its counts and the longer list.
+    _run(app, OPT_OUT_LAST, name, 5)
+    expect(card.get_by_test_id("broadcast-summary")).to_have_text("5 opted out, 55 queued")
+    last = card.get_by_test_id("broadcast-recipient").filter(has_text=f"{who} 059")
+    expect(last.get_by_test_id("recipient-status")).to_have_text("opted out")
+    expect(card.get_by_test_id("broadcast-recipient")).to_have_count(60)
