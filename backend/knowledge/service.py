@@ -69,6 +69,10 @@ PARTIAL_MATCH_MIN_TERMS = 2
 # says little about which chunk answers; partial matching ignores it.
 COMMON_TERM_SHARE = 0.1
 COMMON_TERM_MIN_CHUNKS = 2
+# … and a word in more than this many chunks is common whatever the knowledge base's size: it
+# cannot single out an answer, and ranking every chunk that holds it (with 10 % of 100,000
+# chunks, ten thousand) would make a partial match's cost grow with the knowledge base.
+COMMON_TERM_MAX_CHUNKS = 500
 MAX_TERMS = 16
 _WORD = re.compile(r"\w+")
 # How many chunks a business has and how many hold each word change only when its knowledge
@@ -572,7 +576,8 @@ def _terms(query: str) -> list[str]:
 
 def _common_threshold(chunks: int) -> int:
     """A word in more than this many of a business's `chunks` is too common to match on."""
-    return max(COMMON_TERM_MIN_CHUNKS, math.ceil(chunks * COMMON_TERM_SHARE))
+    share = max(COMMON_TERM_MIN_CHUNKS, math.ceil(chunks * COMMON_TERM_SHARE))
+    return min(share, COMMON_TERM_MAX_CHUNKS)
 
 
 def _partial_match_terms(

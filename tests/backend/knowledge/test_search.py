@@ -205,3 +205,18 @@ def test_a_business_with_over_2000_chunks_still_gets_k_results(db, monkeypatch):
     results = service.search(db, business_id=neighbour.id, query=query, k=5)
     assert len(results) == 5
     assert min(hit.similarity for hit in results) > 0.99
+
+
+def test_a_word_in_hundreds_of_chunks_is_common_whatever_the_size_of_the_knowledge():
+    # 10 % of the chunks, but never more than COMMON_TERM_MAX_CHUNKS: in a large knowledge base
+    # a word that many chunks share cannot single out an answer, and ranking them all would
+    # make each partial match cost more as the knowledge grows.
+    assert service._common_threshold(100) == 10
+    assert service._common_threshold(20_000) == service.COMMON_TERM_MAX_CHUNKS
+    counts = {"can": 3000, "you": 0, "deliver": 0, "the": 20_000, "lemon": 1000, "tart": 1000,
+              "no": 20_000, "12": 40}  # fmt: skip
+    terms, needed = service._partial_match_terms(
+        "can you deliver the lemon tart no 12", sampled=20_000, counts=counts
+    )
+    assert terms == ["you", "deliver", "12"]  # words no chunk holds still count against a match
+    assert needed == 2
