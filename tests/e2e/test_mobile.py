@@ -47,7 +47,13 @@ def fits_the_screen(page: Page) -> None:
 def go_to(page: Page, section: str) -> None:
     """Open the menu and follow a section's link, as a thumb would."""
     page.get_by_role("button", name="Open the menu").click()
-    page.get_by_role("navigation", name="Sections").get_by_role("link", name=section).click()
+    nav = page.get_by_role("navigation", name="Sections")
+    expect(nav).to_be_visible()
+    # The menu slides in; a thumb taps once it has stopped. Tapping mid-slide made this test
+    # fail once in six full runs (the page stayed on the previous section), most likely a tap
+    # aimed where the link was before it moved.
+    page.wait_for_function("document.getAnimations().every(a => a.playState !== 'running')")
+    nav.get_by_role("link", name=section).click()
     expect(page.get_by_role("heading", name=section, level=1)).to_be_visible()
 
 
