@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction, object_session
 
 from backend import listeners
 
 log = logging.getLogger(__name__)
 
 _PENDING_KEY = "bizbot_events"
+_FORGET_KEY = "bizbot_business_flags_written"  # (flag, business_id) written in this transaction
 _listeners: dict[str, list[Callable[[DomainEvent], None]]] = defaultdict(list)
 
 
@@ -107,6 +108,8 @@ def _collecting() -> Iterator[None]:
 
 @sa_event.listens_for(Session, "after_commit")
 def _deliver(session: Session) -> None:
+    # Flags first: a listener of this commit's events must see the rows it committed.
+    _forget_written(session)
     pending = session.info.pop(_PENDING_KEY, [])
     if not pending:
         return
@@ -124,7 +127,8 @@ class BusinessFlag:
     answer is used for `ttl` seconds: "yes" only makes the listener do its usual (fresh)
     work, and "no" means something added since is honoured at most `ttl` seconds late by
     other processes. In this process, writing a row of a `watch`ed model through the ORM
-    forgets that business's answers at once.
+    forgets that business's answers when the write commits (not at its flush, when other
+    sessions would still read, and remember, the old answer).
     """
 
     def __init__(
@@ -139,6 +143,7 @@ class BusinessFlag:
         self.ttl = ttl
         self.clock = clock
         self._known: dict[tuple[int, Hashable], tuple[float, bool]] = {}
+        self._forgets = 0  # counts `forget` calls: a lookup that overlapped one is not kept
         self._lock = threading.Lock()
         for model in watch:
             for name in ("after_insert", "after_update", "after_delete"):
@@ -149,16 +154,19 @@ class BusinessFlag:
         now = self.clock()
         with self._lock:
             known = self._known.get((business_id, key))
+            forgets = self._forgets
         if known is not None and known[0] > now:
             return known[1]
         value = bool(self.lookup(business_id, key))
         with self._lock:
-            self._known[(business_id, key)] = (now + self.ttl, value)
+            if self._forgets == forgets:
+                self._known[(business_id, key)] = (now + self.ttl, value)
         return value
 
     def forget(self, business_id: int | None = None) -> None:
         """Look the fact up again next time: for one business, or for all (None)."""
         with self._lock:
+            self._forgets += 1
             if business_id is None:
                 self._known.clear()
             else:
@@ -166,7 +174,27 @@ class BusinessFlag:
                     del self._known[known]
 
     def _on_write(self, mapper: Any, connection: Any, target: Any) -> None:
-        self.forget(getattr(target, "business_id", None))
+        business_id = getattr(target, "business_id", None)
+        session = object_session(target)
+        if session is None:
+            self.forget(business_id)
+            return
+        session.info.setdefault(_FORGET_KEY, set()).add((self, business_id))
+
+
+def _forget_written(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint was released: its writes are not committed yet
+    for flag, business_id in session.info.pop(_FORGET_KEY, ()):
+        flag.forget(business_id)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _drop_written(session: Session, transaction: SessionTransaction) -> None:
+    # The transaction ended without a commit (rolled back, or closed): nothing to forget. A
+    # savepoint's rollback keeps the notes, as the writes before it may still commit.
+    if transaction.parent is None:
+        session.info.pop(_FORGET_KEY, None)
 
 
 @sa_event.listens_for(Session, "after_rollback")

@@ -7,9 +7,7 @@ totals always come from the catalogue, never from what a customer or a model wro
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,8 +26,7 @@ from backend.commerce.schemas import (
     OrderView,
     ProductView,
 )
-from backend.core.config import settings
-from backend.core.images import image_extension
+from backend.core.images import ImageRejected, data_file, store_image
 from backend.models.base import utcnow
 from backend.models.commerce import Order, OrderItem, OrderStatus, Product, ProductKind
 from backend.models.payments import PaymentLink, PaymentLinkStatus
@@ -365,13 +362,9 @@ def delete_product(session: Session, *, actor: Actor, product_id: int) -> None:
 _IMAGE_EXTENSIONS = frozenset((".png", ".jpg", ".gif", ".webp"))
 
 
-def _image_extension(data: bytes) -> str | None:
-    return image_extension(data, _IMAGE_EXTENSIONS)
-
-
 def image_file(image_path: str) -> Path:
     """Where a product image (as stored in `image_path`) lives on disk."""
-    return Path(settings.data_dir) / image_path
+    return data_file(image_path)
 
 
 def set_product_image(
@@ -380,32 +373,32 @@ def set_product_image(
     """Store an uploaded PNG, JPEG, GIF or WebP under data/products/ as the product's image."""
     actor.require(Permission.SALES_MANAGE)
     product = _get_product(session, actor=actor, product_id=product_id)
-    if not data:
-        raise CommerceError(f"{filename or 'The file'} is empty; choose an image.", field="image")
-    if len(data) > MAX_IMAGE_BYTES:
-        raise CommerceError(
-            f"Images can be up to {MAX_IMAGE_BYTES // (1024 * 1024)} MB; shrink "
-            f"{filename or 'the image'} and upload it again.",
-            field="image",
-        )
-    ext = _image_extension(data)
-    if ext is None:
-        raise CommerceError(
-            f"{filename or 'This file'} is not a PNG, JPEG, GIF or WebP image; upload one of "
-            "those.",
-            field="image",
-        )
-    digest = hashlib.sha256(data).hexdigest()
-    relative = f"products/{int(actor.business_id)}/{digest}{ext}"
-    path = image_file(relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        partial = path.with_name(f".{path.name}.{os.getpid()}.part")
-        partial.write_bytes(data)
-        partial.replace(path)
+    previous = product.image_path
+    # Images stored before each upload got its own name were named by their content alone, so
+    # two products may share one: such a file is left in place.
+    if previous and "-" not in Path(previous).stem:
+        previous = None
+    try:
+        relative = store_image(
+            session, folder=f"products/{int(actor.business_id)}", data=data,
+            allowed=_IMAGE_EXTENSIONS, max_bytes=MAX_IMAGE_BYTES, replaces=previous,
+        )  # fmt: skip
+    except ImageRejected as rejected:
+        raise CommerceError(_image_refusal(rejected.reason, filename), field="image") from None
     product.image_path = relative
     repo.save(session, product)
     return _product_view(product)
+
+
+def _image_refusal(reason: str, filename: str) -> str:
+    if reason == "empty":
+        return f"{filename or 'The file'} is empty; choose an image."
+    if reason == "too_large":
+        return (
+            f"Images can be up to {MAX_IMAGE_BYTES // (1024 * 1024)} MB; shrink "
+            f"{filename or 'the image'} and upload it again."
+        )
+    return f"{filename or 'This file'} is not a PNG, JPEG, GIF or WebP image; upload one of those."
 
 
 def list_products(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 import secrets
 import zoneinfo
 from dataclasses import dataclass
@@ -17,8 +15,7 @@ from sqlmodel import Session
 from backend.ai.language import DETECTED_LANGUAGES
 from backend.ai.prompts import language_name
 from backend.auth.permissions import Actor, Permission
-from backend.core.config import settings
-from backend.core.images import image_extension
+from backend.core.images import ImageRejected, data_file, remove_after_commit, store_image
 from backend.models.tenants import Business, Membership, Role
 from backend.onboarding import service as onboarding
 from backend.security import service as audit
@@ -201,11 +198,12 @@ def update_profile(
 
 def logo_file(logo_path: str) -> Path:
     """Where a logo (as stored in `Business.logo_path`) lives on disk."""
-    return Path(settings.data_dir) / logo_path
+    return data_file(logo_path)
 
 
 def logo_url(business: Business) -> str:
-    """The logo's URL (its content hash makes a new logo a new URL), "" when there is none."""
+    """The logo's URL (every upload gets a new file name, so a new logo is a new URL), "" when
+    there is none."""
     if not business.logo_path:
         return ""
     return f"/api/media/logo/{business.id}/{Path(business.logo_path).name}"
@@ -217,15 +215,6 @@ def logo_url_for(session: Session, *, business_id: int) -> str:
     return logo_url(business) if business is not None else ""
 
 
-def _logo_extension(data: bytes) -> str | None:
-    return image_extension(data, LOGO_TYPES.keys())
-
-
-def _remove_logo_file(logo_path: str | None) -> None:
-    if logo_path:
-        logo_file(logo_path).unlink(missing_ok=True)
-
-
 def set_logo(
     session: Session, *, actor: Actor, filename: str, data: bytes, ip: str | None = None
 ) -> BusinessProfile:
@@ -235,36 +224,32 @@ def set_logo(
     if business is None:
         raise BusinessError("This business no longer exists.")
     label = filename or "The file"
-    if not data:
-        raise BusinessError(f"{label} is empty; choose an image.", field="logo")
-    if len(data) > MAX_LOGO_BYTES:
-        raise BusinessError(
-            f"{label} is {len(data) // 1024} KB; logos can be up to 1 MB. Shrink it and upload "
-            "it again.",
-            field="logo",
-        )
-    ext = _logo_extension(data)
-    if ext is None:
-        hint = " SVG can carry scripts, so it is not accepted." if b"<svg" in data[:2048] else ""
-        raise BusinessError(
-            f"{label} is not a PNG, JPEG or WebP image; upload one of those.{hint}", field="logo"
-        )
-    relative = f"logos/{int(business.id)}/{hashlib.sha256(data).hexdigest()}{ext}"
-    path = logo_file(relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        partial = path.with_name(f".{path.name}.{os.getpid()}.part")
-        partial.write_bytes(data)
-        partial.replace(path)
-    previous, business.logo_path = business.logo_path, relative
+    try:
+        relative = store_image(
+            session, folder=f"logos/{int(business.id)}", data=data, allowed=LOGO_TYPES.keys(),
+            max_bytes=MAX_LOGO_BYTES, replaces=business.logo_path,
+        )  # fmt: skip
+    except ImageRejected as rejected:
+        raise BusinessError(_logo_refusal(rejected.reason, label, data), field="logo") from None
+    business.logo_path = relative
     session.add(business)
     session.flush()
-    if previous != relative:
-        _remove_logo_file(previous)
     audit.record(session, business_id=business.id, action="business.logo_changed",
                  actor_user_id=actor.user_id or None, ip=ip, target_type="business",
                  target_id=business.id)  # fmt: skip
     return _profile(business)
+
+
+def _logo_refusal(reason: str, label: str, data: bytes) -> str:
+    if reason == "empty":
+        return f"{label} is empty; choose an image."
+    if reason == "too_large":
+        return (
+            f"{label} is {len(data) // 1024} KB; logos can be up to 1 MB. Shrink it and upload "
+            "it again."
+        )
+    hint = " SVG can carry scripts, so it is not accepted." if b"<svg" in data[:2048] else ""
+    return f"{label} is not a PNG, JPEG or WebP image; upload one of those.{hint}"
 
 
 def remove_logo(session: Session, *, actor: Actor, ip: str | None = None) -> BusinessProfile:
@@ -276,7 +261,7 @@ def remove_logo(session: Session, *, actor: Actor, ip: str | None = None) -> Bus
     previous, business.logo_path = business.logo_path, None
     session.add(business)
     session.flush()
-    _remove_logo_file(previous)
+    remove_after_commit(session, previous)
     if previous:
         audit.record(session, business_id=business.id, action="business.logo_removed",
                      actor_user_id=actor.user_id or None, ip=ip, target_type="business",

@@ -123,6 +123,22 @@ def test_a_non_image_upload_is_refused(db, owner):
     assert caught.value.field == "image"
 
 
+def test_an_image_named_by_its_content_alone_may_be_shared_and_is_left_in_place(db, owner):
+    # Before every upload got its own name, two products with one picture shared its file.
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    shared = f"products/{owner.business_id}/{'ab' * 32}.png"
+    service.image_file(shared).parent.mkdir(parents=True, exist_ok=True)
+    service.image_file(shared).write_bytes(png)
+    first, second = _product(db, owner), _product(db, owner, name="Rye loaf")
+    for product in (first, second):
+        db.get(Product, product.id).image_path = shared
+    db.commit()
+    service.set_product_image(db, actor=owner, product_id=first.id, filename="new.png", data=png)
+    db.commit()
+    assert service.get_product(db, actor=owner, product_id=second.id).image_path == shared
+    assert service.image_file(shared).read_bytes() == png
+
+
 # --- knowledge ------------------------------------------------------------------------------
 
 

@@ -73,10 +73,16 @@ def test_a_png_logo_is_stored_under_data_and_replacing_it_removes_the_old_file(d
     assert path.suffix == ".png"
     second = tenants.set_logo(db, actor=owner, filename="bigger.png", data=png(2, 2))
     assert second.logo_url != first.logo_url
+    assert path.exists()  # until the change is committed
+    db.commit()
     assert not path.exists()
     assert tenants.get_profile(db, actor=owner).logo_url == second.logo_url
+    second_path = tenants.logo_file(db.get(Business, business.id).logo_path)
     tenants.remove_logo(db, actor=owner)
     assert tenants.get_profile(db, actor=owner).logo_url == ""
+    assert second_path.exists()
+    db.commit()
+    assert not second_path.exists()
     actions = {a.action for a in db.query(AuditLog).filter_by(business_id=business.id)}
     assert {"business.logo_changed", "business.logo_removed"} <= actions
 
