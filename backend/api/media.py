@@ -117,7 +117,7 @@ async def business_logo(request: Request) -> Response:
     if found is None:
         return JSONResponse({"error": "Not found.", "code": "not_found"}, status_code=404)
     path, mime = found
-    # The name is the content's hash, so the URL changes whenever the logo does.
+    # Every upload gets a new name (content hash + random suffix): the URL changes with the logo.
     return FileResponse(
         path,
         media_type=mime,
