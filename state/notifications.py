@@ -14,6 +14,7 @@ from backend.core.db import session_scope
 from backend.notifications import service as notifications
 from backend.notifications.schemas import (
     KINDS,
+    KindCount,
     NotificationError,
     NotificationPage,
     NotificationView,
@@ -197,16 +198,6 @@ class BellState(BaseState):
 
 
 @dataclass(frozen=True)
-class KindChip:
-    """One kind filter of the page, with how many notifications it has in the chosen dates."""
-
-    key: str
-    label: str
-    count: int
-    unread: int
-
-
-@dataclass(frozen=True)
 class _Filters:
     """What the page is filtered by (its kind filter key, its dates) besides unread-only."""
 
@@ -220,7 +211,7 @@ class _Page:
     items: list[NotificationItem]
     unread: int
     next_before_id: int | None
-    chips: list[KindChip] | None = None
+    chips: list[KindCount] | None = None
 
 
 def _read_page(
@@ -243,7 +234,7 @@ def _read_page(
             [notification_item(v) for v in page.items],
             page.unread_count,
             page.next_before_id,
-            [KindChip(c.key, c.label, c.count, c.unread) for c in counts],
+            counts,
         ),
         prefs,
     )
@@ -272,7 +263,7 @@ class NotificationsState(BaseState):
     start: str = ""
     end: str = ""
     filter_error: str = ""
-    chips: list[KindChip] = []
+    chips: list[KindCount] = []  # the kind filters, with their counts in the chosen dates
     _page_version: int = 0
 
     @rx.var

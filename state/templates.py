@@ -12,6 +12,7 @@ from backend.auth.permissions import Actor, PermissionDenied
 from backend.core.db import session_scope
 from backend.templates import service as templates
 from backend.templates.schemas import (
+    BroadcastView,
     GraphFailed,
     SegmentPreview,
     TemplateError,
@@ -624,6 +625,30 @@ def _preview_text(preview: SegmentPreview) -> str:
     return text + (f", {preview.opted_out} opted out." if preview.opted_out else ".")
 
 
+# What the broadcasts part of the page shows: the approved templates, the WhatsApp numbers
+# ((integration id, name)) and the latest broadcasts.
+_BroadcastsPage = tuple[list[TemplateView], list[tuple[int, str]], list[BroadcastRow]]
+
+
+def _read_page(actor: Actor, listing: tuple[tuple[int, int], ...]) -> _BroadcastsPage:
+    """Everything the broadcast form and list show (`listing`: how many recipients to list of
+    the broadcasts the member asked to see more of)."""
+    with session_scope() as session:
+        views = templates.approved_templates(session, actor=actor)
+        channels = templates.broadcast_channels(session, actor=actor)
+    return views, channels, _read_broadcasts(actor, BroadcastsRead(None, listing))
+
+
+def _create_broadcast(
+    actor: Actor, listing: tuple[tuple[int, int], ...], fields: dict[str, Any]
+) -> tuple[BroadcastView, _BroadcastsPage]:
+    """Create the broadcast (the database stores its recipients, however many), then read the
+    page again once it is committed; run in a worker thread, off the websocket's loop."""
+    with session_scope() as session:
+        view = templates.create_broadcast(session, actor=actor, **fields)
+    return view, _read_page(actor, listing)
+
+
 @live_consumer(read=_read_broadcasts, routes=(ROUTE,), events=("broadcast.",))
 class BroadcastsState(BaseState):
     """The broadcast form (an approved template to a segment) and the latest broadcasts, whose
@@ -645,6 +670,7 @@ class BroadcastsState(BaseState):
     b_preview: str = ""
     _shown: dict[int, int] = {}  # broadcast id → recipients listed, after "Show more"
     _preview_seq: int = 0
+    _starting: bool = False  # a broadcast is being created: another click meanwhile is ignored
 
     @rx.var
     def channel_labels(self) -> list[str]:
@@ -672,10 +698,12 @@ class BroadcastsState(BaseState):
         return [ExampleRow(i, "Header {{1}}", [*self.b_header_values, ""][i]) for i in range(n)]
 
     def _reload(self, actor: Actor):
-        with session_scope() as session:
-            views = templates.approved_templates(session, actor=actor)
-            channels = templates.broadcast_channels(session, actor=actor)
-        self.broadcasts = _read_broadcasts(actor, BroadcastsRead(None, self._listing()))
+        return self._show_page(_read_page(actor, self._listing()))
+
+    def _show_page(self, page: _BroadcastsPage):
+        """Show what `_read_page` read, and count the segment's contacts afresh."""
+        views, channels, broadcasts = page
+        self.broadcasts = broadcasts
         self.b_loaded = True
         options: list[ChannelOption] = []
         for integration_id, name in channels:
@@ -744,6 +772,7 @@ class BroadcastsState(BaseState):
     def load_broadcasts(self):
         """Load the approved templates and the latest broadcasts."""
         actor = self._actor()
+        self._starting = False  # never left set by a server that stopped mid-way
         if actor is not None:
             return self._reload(actor)
         return None
@@ -800,31 +829,43 @@ class BroadcastsState(BaseState):
         """Type the value of the header variable."""
         self.b_header_values = [value]
 
-    @rx.event
-    def start_broadcast(self):
-        """Send the chosen template to the segment (paced by a background job)."""
-        actor = self.current_actor()
-        if actor is None:
-            return self._login_redirect()
-        option = next((c for c in self.choices if c.label == self.b_template), None)
-        if option is None:
-            self.b_error = "Choose an approved template."
-            return None
+    @rx.event(background=True)
+    async def start_broadcast(self):
+        """Send the chosen template to the segment (paced by a background job); the segment's
+        recipients are stored off the websocket's loop, however many contacts it has."""
+        async with self:
+            if self._starting:
+                return None
+            actor = self.current_actor()
+            if actor is None:
+                return self._login_redirect()
+            option = next((c for c in self.choices if c.label == self.b_template), None)
+            if option is None:
+                self.b_error = "Choose an approved template."
+                return None
+            self._starting = True
+            listing = self._listing()
+            fields = {
+                "template_id": option.id, "name": self.b_name, "variables": list(self.b_values),
+                "header_variables": list(self.b_header_values),
+                "label": self.b_label or None, "lead_stage": self.b_stage or None,
+                "integration_id": self._channel_id(),
+            }  # fmt: skip
         try:
-            with session_scope() as session:
-                view = templates.create_broadcast(
-                    session, actor=actor, template_id=option.id, name=self.b_name,
-                    variables=list(self.b_values), header_variables=list(self.b_header_values),
-                    label=self.b_label or None, lead_stage=self.b_stage or None,
-                    integration_id=self._channel_id(),
-                )  # fmt: skip
+            view, page = await asyncio.to_thread(_create_broadcast, actor, listing, fields)
         except (TemplateError, PermissionDenied) as exc:
-            self.b_error = _error_text(exc)
+            async with self:
+                self._starting, self.b_error = False, _error_text(exc)
             return None
-        self.b_error = ""
-        skipped = view.counts.get("opted_out", 0)
-        self.b_notice = (
-            f"Sending {view.name} to {sum(view.counts.values()) - skipped} contact(s)"
-            + (f"; {skipped} opted out and skipped." if skipped else ".")
-        )
-        return self._reload(actor)
+        except Exception:
+            async with self:
+                self._starting = False
+            raise
+        async with self:
+            self._starting, self.b_error = False, ""
+            skipped = view.counts.get("opted_out", 0)
+            self.b_notice = (
+                f"Sending {view.name} to {sum(view.counts.values()) - skipped} contact(s)"
+                + (f"; {skipped} opted out and skipped." if skipped else ".")
+            )
+            return self._show_page(page)

@@ -24,6 +24,7 @@ class NotificationKind(StrEnum):
     WEBHOOK_DISABLED = "webhook_disabled"
     BILLING = "billing"
     TEMPLATE_STATUS = "template_status"
+    SETUP_COMPLETE = "setup_complete"
 
 
 class Notification(Table, table=True):

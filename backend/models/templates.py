@@ -85,6 +85,8 @@ class BroadcastRecipient(Table, table=True):
     __table_args__ = (
         sa.UniqueConstraint("broadcast_id", "contact_id", name="uq_broadcastrecipient_contact"),
         sa.Index("ix_broadcastrecipient_broadcast_status", "broadcast_id", "status"),
+        # The page lists each broadcast's first recipients, by id.
+        sa.Index("ix_broadcastrecipient_broadcast_id_id", "broadcast_id", "id"),
         # A message's status update finds its broadcast (to refresh the page live).
         sa.Index("ix_broadcastrecipient_message", "message_id"),
     )

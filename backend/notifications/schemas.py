@@ -26,10 +26,6 @@ class EmailFailed(RuntimeError):
     """The SMTP server refused or failed to take an email; the job is retried with backoff."""
 
 
-# Not a NotificationKind member: the column is plain text and only the onboarding sends it.
-SETUP_COMPLETE = "setup_complete"
-
-
 @dataclass(frozen=True)
 class KindInfo:
     """How a kind of notification is described on the preferences page, and its defaults."""
@@ -102,7 +98,7 @@ KINDS: dict[str, KindInfo] = {
             True,
         ),
         KindInfo(
-            SETUP_COMPLETE,
+            NotificationKind.SETUP_COMPLETE,
             "Setup complete",
             "Every step of the getting-started checklist is done.",
             True,
@@ -188,7 +184,7 @@ KIND_FILTERS: dict[str, KindFilter] = {
         KindFilter("template", "Templates", (NotificationKind.TEMPLATE_STATUS,)),
         KindFilter("billing", "Billing", (NotificationKind.BILLING,)),
         KindFilter("webhook", "Webhooks", (NotificationKind.WEBHOOK_DISABLED,)),
-        KindFilter("setup", "Setup", (SETUP_COMPLETE,)),
+        KindFilter("setup", "Setup", (NotificationKind.SETUP_COMPLETE,)),
     )
 }
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from backend.core.db import session_scope
 from backend.events import DomainEvent, listener
+from backend.models.notifications import NotificationKind
 from backend.notifications import service as notifications
-from backend.notifications.schemas import SETUP_COMPLETE
 
 
 @listener("onboarding.completed")
@@ -15,7 +15,7 @@ def tell_owners(event: DomainEvent) -> None:
         notifications.notify_roles(
             session,
             business_id=event.business_id,
-            kind=SETUP_COMPLETE,
+            kind=NotificationKind.SETUP_COMPLETE,
             roles=("owner", "admin"),
             title="All set: your business is ready",
             body="Every setup step is done. Your assistant is answering customers.",

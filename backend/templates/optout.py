@@ -6,19 +6,19 @@ the delivery"). Case, accents, surrounding punctuation and emoji are ignored. Th
 calls `handle_keyword` before the AI engine: when it returns a reply, that short
 confirmation (in the customer's language) is sent instead of an AI answer.
 
-This module imports only models, events and the templates repository, so the pipeline
-(backend.conversations) may call it without depending on the inbox, handoff or notifications.
+This module imports only models, events, the templates repository and the engine's text
+folding (`backend.ai.rules.normalize`), so the pipeline (backend.conversations) may call it
+without depending on the inbox, handoff or notifications.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 
 from sqlmodel import Session
 
 from backend import events
+from backend.ai.rules import normalize
 from backend.models.base import utcnow
 from backend.templates import repository as repo
 
@@ -85,22 +85,13 @@ CONFIRM_START: dict[str, str] = {
 }
 # Longer than any keyword: a longer message is never one (and is not normalised at all).
 _MAX_KEYWORD_CHARS = 40
-_WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
-
-
-def normalise(text: str) -> str:
-    """`text` as keywords are compared: casefolded, accents dropped, only its words, one
-    space apart ("  Arrêt ! " → "arret")."""
-    decomposed = unicodedata.normalize("NFKD", (text or "").casefold().replace("\u2019", "'"))
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_WORDS.findall(plain))
 
 
 def _index(table: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     found: dict[str, list[str]] = {}
     for language, words in table.items():
         for word in words:
-            found.setdefault(normalise(word), []).append(language)
+            found.setdefault(normalize(word), []).append(language)
     return {word: tuple(languages) for word, languages in found.items()}
 
 
@@ -113,7 +104,7 @@ def keyword_of(text: str) -> tuple[str, tuple[str, ...]] | None:
     an opt-out or opt-in keyword; None for anything else."""
     if not text or len(text.strip()) > _MAX_KEYWORD_CHARS:
         return None
-    word = normalise(text)
+    word = normalize(text)
     if word in _STOP:
         return OPTED_OUT, _STOP[word]
     if word in _START:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -159,23 +158,6 @@ def _in_segment(
     return conditions
 
 
-def segment_contacts(
-    session: Session,
-    *,
-    business_id: int,
-    integration_id: int,
-    label: str | None = None,
-    lead_stage: str | None = None,
-) -> list[tuple[int, datetime | None]]:
-    """(contact id, opted out at) of the business's contacts reachable on this WhatsApp number,
-    narrowed to a conversation label and/or a lead stage."""
-    conditions = _in_segment(
-        business_id=business_id, integration_id=integration_id, label=label, lead_stage=lead_stage
-    )
-    query = select(Contact.id, Contact.opted_out_at).where(*conditions).order_by(Contact.id)
-    return [(r[0], r[1]) for r in session.exec(query).all()]
-
-
 def count_segment(
     session: Session,
     *,
@@ -184,7 +166,8 @@ def count_segment(
     label: str | None = None,
     lead_stage: str | None = None,
 ) -> tuple[int, int]:
-    """(contacts, opted out among them) of the segment `segment_contacts` lists, counted in SQL."""
+    """(contacts, opted out among them) of the segment `add_segment_recipients` stores, counted
+    in SQL."""
     conditions = _in_segment(
         business_id=business_id, integration_id=integration_id, label=label, lead_stage=lead_stage
     )
@@ -196,10 +179,39 @@ def count_segment(
     return int(total), int(opted_out)
 
 
-def add_recipients(session: Session, rows: list[BroadcastRecipient]) -> None:
-    """Store a broadcast's recipients."""
-    session.add_all(rows)
-    session.flush()
+def add_segment_recipients(
+    session: Session,
+    *,
+    business_id: int,
+    broadcast_id: int,
+    integration_id: int,
+    label: str | None = None,
+    lead_stage: str | None = None,
+) -> int:
+    """Store every contact of the segment (the one `count_segment` counts) as a recipient of
+    the business's broadcast, in one INSERT … SELECT however large the segment: `opted_out`
+    for contacts who opted out, `queued` for the others. Returns how many were stored."""
+    conditions = _in_segment(
+        business_id=business_id, integration_id=integration_id, label=label, lead_stage=lead_stage
+    )
+    chosen = (
+        select(
+            sa.literal(business_id),
+            sa.literal(broadcast_id),
+            Contact.id,
+            sa.case((Contact.opted_out_at.is_not(None), "opted_out"), else_="queued"),
+        )
+        .where(*conditions)
+        .order_by(Contact.id)
+    )
+    stored = session.execute(
+        sa.insert(BroadcastRecipient)
+        .from_select(
+            ["business_id", "broadcast_id", "contact_id", "status"], chosen, include_defaults=False
+        )
+        .execution_options(preserve_rowcount=True)  # an INSERT's rowcount is kept only if asked
+    )
+    return stored.rowcount
 
 
 def find_broadcast_for_job(session: Session, *, broadcast_id: int) -> Broadcast | None:

@@ -94,7 +94,8 @@ class RecipientView:
 
 @dataclass(frozen=True)
 class BroadcastView:
-    """A broadcast with its counts per status and its recipients."""
+    """A broadcast with its counts per status, which cover every recipient, and only its first
+    recipients (RECIPIENTS_SHOWN, more on request up to RECIPIENTS_MAX)."""
 
     id: int
     name: str

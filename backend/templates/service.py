@@ -32,7 +32,6 @@ from backend.models.conversations import Conversation
 from backend.models.notifications import NotificationKind
 from backend.models.templates import (
     Broadcast,
-    BroadcastRecipient,
     BroadcastStatus,
     MessageTemplate,
     TemplateStatus,
@@ -885,11 +884,7 @@ def _segment(session: Session, actor: Actor, label, lead_stage, integration_id):
         "lead_stage": (lead_stage or "").strip() or None,
         "channel_integration_id": integration.id,
     }
-    contacts = repo.segment_contacts(
-        session, business_id=actor.business_id, integration_id=integration.id,
-        label=segment["label"], lead_stage=segment["lead_stage"],
-    )  # fmt: skip
-    return integration, segment, contacts
+    return integration, segment
 
 
 def broadcast_channels(session: Session, *, actor: Actor) -> list[tuple[int, str]]:
@@ -945,12 +940,7 @@ def create_broadcast(
             field="template",
         )
     _fill_for_sending(row, variables, header_variables)  # every variable has a value
-    integration, segment, contacts = _segment(session, actor, label, lead_stage, integration_id)
-    if not contacts:
-        raise TemplateError(
-            "No contact on this WhatsApp number matches the segment; widen the label or stage.",
-            field="segment",
-        )
+    integration, segment = _segment(session, actor, label, lead_stage, integration_id)
     broadcast = Broadcast(
         business_id=actor.business_id, template_id=row.id, channel_integration_id=integration.id,
         name=name, segment=segment,
@@ -959,16 +949,18 @@ def create_broadcast(
     )  # fmt: skip
     session.add(broadcast)
     session.flush()
-    repo.add_recipients(
-        session,
-        [
-            BroadcastRecipient(
-                business_id=actor.business_id, broadcast_id=broadcast.id, contact_id=contact_id,
-                status="opted_out" if opted_out_at else "queued",
-            )
-            for contact_id, opted_out_at in contacts
-        ],
+    # The recipients are chosen and stored by the database: no contact is loaded into Python.
+    stored = repo.add_segment_recipients(
+        session, business_id=actor.business_id, broadcast_id=broadcast.id,
+        integration_id=integration.id, label=segment["label"], lead_stage=segment["lead_stage"],
     )  # fmt: skip
+    if not stored:
+        session.delete(broadcast)
+        session.flush()
+        raise TemplateError(
+            "No contact on this WhatsApp number matches the segment; widen the label or stage.",
+            field="segment",
+        )
     enqueue_after_commit(session, SEND_BROADCAST, broadcast.id, queue="default")
     events.publish(session, "broadcast.updated", business_id=actor.business_id,
                    broadcast_id=broadcast.id)  # fmt: skip
@@ -1001,16 +993,6 @@ def set_opt_out(session: Session, *, actor: Actor, contact_id: int, opted_out: b
         )
     except LookupError as exc:
         raise TemplateError(str(exc), field="contact") from exc
-
-
-def opt_out(session: Session, *, actor: Actor, contact_id: int) -> None:
-    """Record that a contact wants no more broadcasts (their queued messages are skipped)."""
-    set_opt_out(session, actor=actor, contact_id=contact_id, opted_out=True)
-
-
-def opt_in(session: Session, *, actor: Actor, contact_id: int) -> None:
-    """Record that a contact wants broadcasts again."""
-    set_opt_out(session, actor=actor, contact_id=contact_id, opted_out=False)
 
 
 def send_broadcast_batch(

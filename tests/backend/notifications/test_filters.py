@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from backend.models import Notification
+from backend.models.notifications import NotificationKind
 from backend.notifications import service as notifications
 from backend.notifications.schemas import KIND_FILTERS, KINDS, NotificationError
 from tests.backend.inbox.helpers import make_team
@@ -50,6 +51,23 @@ def titles(page) -> list[str]:
 def test_every_kind_is_in_exactly_one_filter():
     kinds = [k for f in KIND_FILTERS.values() for k in f.kinds]
     assert sorted(kinds) == sorted(KINDS)
+
+
+def test_every_notification_kind_has_a_label_and_a_filter_setup_complete_too():
+    assert NotificationKind("setup_complete") is NotificationKind.SETUP_COMPLETE
+    assert set(KINDS) == set(NotificationKind)
+    assert KINDS[NotificationKind.SETUP_COMPLETE].label == "Setup complete"
+    assert KIND_FILTERS["setup"].kinds == (NotificationKind.SETUP_COMPLETE,)
+
+
+def test_the_setup_filter_lists_and_counts_the_setup_complete_notification(db, inbox):
+    team, _ = inbox
+    notify(db, team, NotificationKind.SETUP_COMPLETE, "All set", at(21, 12))
+    page = notifications.list_notifications(db, actor=team.owner, kind="setup")
+    assert titles(page) == ["All set"]
+    assert [(n.kind, n.title) for n in page.items] == [("setup_complete", "All set")]
+    counts = {c.key: c.count for c in notifications.kind_counts(db, actor=team.owner)}
+    assert counts["setup"] == 1
 
 
 def test_filter_by_kind_groups_related_kinds(db, inbox):

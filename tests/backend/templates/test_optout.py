@@ -61,6 +61,13 @@ def test_a_sentence_containing_a_keyword_is_not_an_opt_out(text):
     assert optout.keyword_of(text) is None
 
 
+@pytest.mark.parametrize("text", ["START", "S'abonner", "s\u2019abonner !", "Me réabonner"])
+def test_a_start_keyword_is_recognised_whatever_its_apostrophe_or_accents(text):
+    action, languages = optout.keyword_of(text)
+    assert action == optout.OPTED_IN
+    assert languages
+
+
 def test_stop_opts_out_with_a_confirmation_in_the_customers_language(db):
     _, business = actor_for(db)
     contact = make_contact(db, business=business, name="Amélie")
@@ -136,16 +143,16 @@ def test_an_agent_opts_a_contact_out_and_back_in_from_the_contact_card(db):
     db.refresh(contact)
     assert contact.opted_out_at is not None
     assert service.set_opt_out(db, actor=agent, contact_id=contact.id, opted_out=True) is False
-    service.opt_in(db, actor=agent, contact_id=contact.id)
+    assert service.set_opt_out(db, actor=agent, contact_id=contact.id, opted_out=False) is True
     db.refresh(contact)
     assert contact.opted_out_at is None
 
     stranger, _ = actor_for(db, role=Role.OWNER)
     with pytest.raises(TemplateError, match="does not exist"):
-        service.opt_out(db, actor=stranger, contact_id=contact.id)
+        service.set_opt_out(db, actor=stranger, contact_id=contact.id, opted_out=True)
     viewer, _ = actor_for(db, role=Role.VIEWER, business=business)
     with pytest.raises(PermissionError):
-        service.opt_out(db, actor=viewer, contact_id=contact.id)
+        service.set_opt_out(db, actor=viewer, contact_id=contact.id, opted_out=True)
     db.refresh(contact)
     assert contact.opted_out_at is None
 
