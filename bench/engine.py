@@ -139,6 +139,7 @@ def _answer_all(
         session.flush()
         if on_queued is not None:
             on_queued()
+    started = time.perf_counter()
     while True:
         with session_scope() as session:
             left = session.execute(
@@ -152,7 +153,12 @@ def _answer_all(
             ).scalar_one()
         if left == 0:
             return
-        time.sleep(0.05)  # the poll's own CPU is taken from the workers' two cores
+        # The poll's own CPU (here and in PostgreSQL) is taken from the workers' two cores: sleep
+        # through half of what is left at the rate seen so far, then look again (every 50 ms
+        # at the end). About ten polls per run instead of one every 50 ms.
+        done = len(external_ids) - left
+        rate = done / (time.perf_counter() - started)
+        time.sleep(max(0.05, 0.5 * left / rate) if done else 0.05)
 
 
 def _seeded(n: int):
