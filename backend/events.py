@@ -24,6 +24,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction, object_session
 
 from backend import listeners
+from backend.core.db import committed, held, hold, undone
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,13 @@ def publish(session: Session, name: str, *, business_id: int, **data: Any) -> Do
     # SQLAlchemy session hooks, which must not happen while the commit's hooks run.
     listeners.install()
     domain_event = DomainEvent(name=name, business_id=business_id, data=data)
-    session.info.setdefault(_PENDING_KEY, []).append(domain_event)
+    hold(session, _PENDING_KEY, domain_event)
     return domain_event
+
+
+def pending(session: Session) -> list[DomainEvent]:
+    """The events `session` will deliver when it commits."""
+    return held(session, _PENDING_KEY)
 
 
 def dispatch(domain_event: DomainEvent) -> None:
@@ -110,11 +116,11 @@ def _collecting() -> Iterator[None]:
 def _deliver(session: Session) -> None:
     # Flags first: a listener of this commit's events must see the rows it committed.
     _forget_written(session)
-    pending = session.info.pop(_PENDING_KEY, [])
-    if not pending:
+    delivered = committed(session, _PENDING_KEY)
+    if not delivered:
         return
     with _collecting():
-        for domain_event in pending:
+        for domain_event in delivered:
             dispatch(domain_event)
 
 
@@ -199,4 +205,4 @@ def _drop_written(session: Session, transaction: SessionTransaction) -> None:
 
 @sa_event.listens_for(Session, "after_rollback")
 def _discard(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+    undone(session, _PENDING_KEY)

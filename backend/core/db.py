@@ -62,23 +62,53 @@ def session_scope() -> Iterator[Session]:
 log = logging.getLogger(__name__)
 
 _OUTCOME_KEY = "bizbot_after_outcome"
+# Every key `hold` has used: a transaction that ends unsettled drops them all.
+_HELD_KEYS: set[str] = set()
+
+
+def hold(session: OrmSession, key: str, item: object) -> None:
+    """Keep `item` under `key` until the work done so far in `session` is settled, tagged with
+    the savepoint it is done in. The one mechanism behind work done after a commit (jobs,
+    domain events, files): a hook takes the items with `committed` or `undone`."""
+    _HELD_KEYS.add(key)
+    session.info.setdefault(key, []).append((session.get_nested_transaction(), item))
+
+
+def held(session: OrmSession, key: str) -> list:
+    """The items held under `key` in `session` now, oldest first."""
+    return [item for _, item in session.info.get(key, [])]
+
+
+def committed(session: OrmSession, key: str) -> list:
+    """For an `after_commit` hook: the items under `key`, taken, once the transaction itself
+    commits; none when only a savepoint was released (they wait for the real commit)."""
+    if session.get_nested_transaction() is not None:
+        return []
+    return [item for _, item in session.info.pop(key, [])]
+
+
+def undone(session: OrmSession, key: str) -> list:
+    """For an `after_rollback` hook: the items under `key` the rollback undid, taken: all of
+    them, or those of the savepoint rolled back (the others stay held)."""
+    notes = session.info.pop(key, [])
+    savepoint = session.get_nested_transaction()
+    if savepoint is None:
+        return [item for _, item in notes]
+    kept = [note for note in notes if not _within(note[0], savepoint)]
+    if kept:
+        session.info[key] = kept
+    return [item for tag, item in notes if _within(tag, savepoint)]
 
 
 def call_after_commit(session: OrmSession, func: Callable[[], object]) -> None:
     """Call `func` once the work done so far in `session` is committed; never if it rolls back."""
-    _note(session, func, committed=True)
+    hold(session, _OUTCOME_KEY, (True, func))
 
 
 def call_after_rollback(session: OrmSession, func: Callable[[], object]) -> None:
     """Call `func` if the work done so far in `session` is rolled back (by the whole transaction,
     or by a savepoint it was done in); never once it is committed."""
-    _note(session, func, committed=False)
-
-
-def _note(session: OrmSession, func: Callable[[], object], *, committed: bool) -> None:
-    # Tagged with the savepoint the work is done in, so a savepoint's rollback undoes its own.
-    tag = session.get_nested_transaction()
-    session.info.setdefault(_OUTCOME_KEY, []).append((tag, committed, func))
+    hold(session, _OUTCOME_KEY, (False, func))
 
 
 def _call(func: Callable[[], object]) -> None:
@@ -98,30 +128,22 @@ def _within(tag: SessionTransaction | None, savepoint: SessionTransaction) -> bo
 
 @event.listens_for(OrmSession, "after_commit")
 def _run_after_commit(session: OrmSession) -> None:
-    if session.get_nested_transaction() is not None:
-        return  # a savepoint was released: its work commits or rolls back with the transaction
-    for _, committed, func in session.info.pop(_OUTCOME_KEY, []):
-        if committed:
+    for on_commit, func in committed(session, _OUTCOME_KEY):
+        if on_commit:
             _call(func)
 
 
 @event.listens_for(OrmSession, "after_rollback")
 def _run_after_rollback(session: OrmSession) -> None:
-    savepoint = session.get_nested_transaction()
-    notes = session.info.pop(_OUTCOME_KEY, [])
-    if savepoint is not None:
-        kept = [note for note in notes if not _within(note[0], savepoint)]
-        notes = [note for note in notes if _within(note[0], savepoint)]
-        if kept:
-            session.info[_OUTCOME_KEY] = kept
-    for _, committed, func in notes:
-        if not committed:
+    for on_commit, func in undone(session, _OUTCOME_KEY):
+        if not on_commit:
             _call(func)
 
 
 @event.listens_for(OrmSession, "after_transaction_end")
 def _forget_unsettled(session: OrmSession, transaction: SessionTransaction) -> None:
     # Closed without a commit or a rollback we saw (or a commit hook failed before ours): the
-    # outcome is unknown, so neither call runs; at worst a file is left behind, never lost.
+    # outcome is unknown, so nothing held runs; at worst a file is left behind, never lost.
     if transaction.parent is None:
-        session.info.pop(_OUTCOME_KEY, None)
+        for key in _HELD_KEYS:
+            session.info.pop(key, None)

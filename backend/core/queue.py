@@ -10,6 +10,7 @@ from rq.queue import EnqueueData
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from backend.core.db import committed, held, hold, undone
 from backend.core.redis import get_redis
 
 QUEUE_NAMES = ("inbound", "outbound", "knowledge", "scheduled", "default")
@@ -40,8 +41,14 @@ _PENDING_KEY = "bizbot_enqueue_after_commit"
 def enqueue_after_commit(
     session: Session, func: Callable[..., Any], *args: Any, queue: str = "default", **kwargs: Any
 ) -> None:
-    """Enqueue a job once `session` commits (dropped if it rolls back), so the job finds its row."""
-    session.info.setdefault(_PENDING_KEY, []).append((func, args, queue, kwargs))
+    """Enqueue a job once `session` commits (dropped if it, or the savepoint it is queued in,
+    rolls back), so the job finds its row."""
+    hold(session, _PENDING_KEY, (func, args, queue, kwargs))
+
+
+def pending_jobs(session: Session) -> list[tuple[Callable[..., Any] | str, tuple, str, dict]]:
+    """The (func, args, queue, options) jobs `session` will enqueue when it commits."""
+    return held(session, _PENDING_KEY)
 
 
 def enqueue_all(jobs: list[tuple[Callable[..., Any] | str, tuple, str, dict[str, Any]]]) -> None:
@@ -73,11 +80,11 @@ def enqueue_all(jobs: list[tuple[Callable[..., Any] | str, tuple, str, dict[str,
 
 @event.listens_for(Session, "after_commit")
 def _run_pending(session: Session) -> None:
-    pending = session.info.pop(_PENDING_KEY, None)
+    pending = committed(session, _PENDING_KEY)
     if pending:
         enqueue_all(pending)
 
 
 @event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+    undone(session, _PENDING_KEY)

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
+from backend import events
 from backend.ai import rules_admin
 from backend.ai.rules import RulesError
 from backend.auth.permissions import Actor, PermissionDenied
@@ -230,7 +231,7 @@ def test_trying_answers_from_the_business_knowledge_and_names_the_source(db, own
 def test_trying_stores_no_conversation_and_publishes_nothing(db, owner):
     rules_admin.save_rules(db, actor=owner, fields={"handoff_keywords": ["refund"]})
     before = _counts(db)
-    pending_before = list(db.info.get("bizbot_events", []))
+    pending_before = events.pending(db)
     pubsub = get_redis().pubsub()
     pubsub.psubscribe("*")
     assert pubsub.get_message(timeout=1)["type"] == "psubscribe"
@@ -248,7 +249,7 @@ def test_trying_stores_no_conversation_and_publishes_nothing(db, owner):
     finally:
         pubsub.close()
     assert _counts(db) == before
-    assert list(db.info.get("bizbot_events", [])) == pending_before
+    assert events.pending(db) == pending_before
 
 
 def test_a_saved_handoff_keyword_hands_over_and_says_which(db, owner):

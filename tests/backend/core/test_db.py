@@ -77,3 +77,33 @@ def test_a_failing_call_does_not_break_the_commit_or_the_others(db, caplog):
     db.commit()
     assert calls == ["a committed"]
     assert "failed" in caplog.text
+
+
+def test_jobs_and_events_follow_savepoints_like_files(db, monkeypatch):
+    # Jobs and domain events ride the same mechanism: a released savepoint sends nothing before
+    # the real commit, and a savepoint rolled back drops only what was queued inside it.
+    from backend import events
+    from backend.core import queue
+
+    enqueued: list = []
+    delivered: list[str] = []
+    monkeypatch.setattr(queue, "enqueue_all", lambda jobs: enqueued.extend(jobs))
+    monkeypatch.setattr(events, "dispatch", lambda event: delivered.append(event.data["n"]))
+    db.execute(sa.text("SELECT 1"))
+    queue.enqueue_after_commit(db, "os.path.join", "before")
+    events.publish(db, "test.event", business_id=1, n="before")
+    kept = db.begin_nested()
+    queue.enqueue_after_commit(db, "os.path.join", "kept")
+    events.publish(db, "test.event", business_id=1, n="kept")
+    kept.commit()  # released: nothing goes out yet
+    assert (enqueued, delivered) == ([], [])
+    dropped = db.begin_nested()
+    queue.enqueue_after_commit(db, "os.path.join", "dropped")
+    events.publish(db, "test.event", business_id=1, n="dropped")
+    dropped.rollback()
+    assert [job[1] for job in queue.pending_jobs(db)] == [("before",), ("kept",)]
+    assert [event.data["n"] for event in events.pending(db)] == ["before", "kept"]
+    db.commit()
+    assert [job[1] for job in enqueued] == [("before",), ("kept",)]
+    assert delivered == ["before", "kept"]
+    assert (queue.pending_jobs(db), events.pending(db)) == ([], [])

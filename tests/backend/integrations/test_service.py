@@ -53,7 +53,7 @@ def _row(db, business_id: int) -> ChannelIntegration:
 
 
 def _events(db) -> list[events.DomainEvent]:
-    return list(db.info.get("bizbot_events", []))
+    return events.pending(db)
 
 
 def test_not_set_up_until_the_first_save(db, owner):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from backend.core.queue import pending_jobs
 from backend.models import Message, Notification
 from backend.models.commerce import Order
 from backend.models.payments import Payment, PaymentWebhookEvent
@@ -88,7 +89,7 @@ def notifications(session: Session, shop: Shop) -> list[str]:
 
 def owner_notices(session: Session) -> list[tuple]:
     """(business_id, payment_id) of the owner notifications queued to go out after commit."""
-    pending = session.info.get("bizbot_enqueue_after_commit", [])
+    pending = pending_jobs(session)
     return [args for func, args, _, _ in pending if func == service.NOTIFY_PAID]
 
 

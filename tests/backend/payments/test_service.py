@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from backend import events
 from backend.models.payments import PaymentLink, PaymentProviderSetting
 from backend.payments import service
 from backend.payments.base import InvalidSignature, Redirect
@@ -223,7 +224,7 @@ def test_a_webhook_replayed_three_times_pays_the_order_once(db, stripe_fake):
     ]
     assert owner_notices(db) == [(shop.business_id, payments(db, shop)[0].id)]
     assert webhook_events(db) == 2
-    paid_events = [e for e in db.info.get("bizbot_events", []) if e.name == "order.paid"]
+    paid_events = [e for e in events.pending(db) if e.name == "order.paid"]
     assert len(paid_events) == 1
     assert paid_events[0].data["order_id"] == shop.order_id
     page = service.get_link_page(db, token=token)
