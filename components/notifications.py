@@ -17,7 +17,7 @@ def kind_icon(icon: rx.Var[str]) -> rx.Component:
             (name, rx.icon(name, size=16))
             for name in (
                 "hand-helping", "user-check", "alarm-clock", "siren", "target", "banknote",
-                "party-popper",
+                "calendar-clock", "webhook-off", "credit-card", "file-text", "party-popper",
             )
         ],
         rx.icon("bell", size=16),

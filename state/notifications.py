@@ -25,6 +25,7 @@ from state.live import LiveBatch, SharedReads, live_consumer
 
 BELL_SIZE = 8
 PAGE_SIZE = 30
+# Every NotificationKind has one; components.notifications.kind_icon draws each of these.
 KIND_ICONS = {
     "new_handoff": "hand-helping",
     "assigned_to_me": "user-check",
@@ -32,6 +33,10 @@ KIND_ICONS = {
     "sla_breached": "siren",
     "new_lead": "target",
     "payment_received": "banknote",
+    "lead_follow_up": "calendar-clock",
+    "webhook_disabled": "webhook-off",
+    "billing": "credit-card",
+    "template_status": "file-text",
     "setup_complete": "party-popper",
 }
 

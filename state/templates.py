@@ -670,7 +670,8 @@ class BroadcastsState(BaseState):
     b_preview: str = ""
     _shown: dict[int, int] = {}  # broadcast id → recipients listed, after "Show more"
     _preview_seq: int = 0
-    _starting: bool = False  # a broadcast is being created: another click meanwhile is ignored
+    # A broadcast is being created: the button shows it, and another click meanwhile is ignored.
+    b_starting: bool = False
 
     @rx.var
     def channel_labels(self) -> list[str]:
@@ -772,7 +773,7 @@ class BroadcastsState(BaseState):
     def load_broadcasts(self):
         """Load the approved templates and the latest broadcasts."""
         actor = self._actor()
-        self._starting = False  # never left set by a server that stopped mid-way
+        self.b_starting = False  # never left set by a server that stopped mid-way
         if actor is not None:
             return self._reload(actor)
         return None
@@ -834,7 +835,7 @@ class BroadcastsState(BaseState):
         """Send the chosen template to the segment (paced by a background job); the segment's
         recipients are stored off the websocket's loop, however many contacts it has."""
         async with self:
-            if self._starting:
+            if self.b_starting:
                 return None
             actor = self.current_actor()
             if actor is None:
@@ -843,7 +844,7 @@ class BroadcastsState(BaseState):
             if option is None:
                 self.b_error = "Choose an approved template."
                 return None
-            self._starting = True
+            self.b_starting = True
             listing = self._listing()
             fields = {
                 "template_id": option.id, "name": self.b_name, "variables": list(self.b_values),
@@ -855,14 +856,14 @@ class BroadcastsState(BaseState):
             view, page = await asyncio.to_thread(_create_broadcast, actor, listing, fields)
         except (TemplateError, PermissionDenied) as exc:
             async with self:
-                self._starting, self.b_error = False, _error_text(exc)
+                self.b_starting, self.b_error = False, _error_text(exc)
             return None
         except Exception:
             async with self:
-                self._starting = False
+                self.b_starting = False
             raise
         async with self:
-            self._starting, self.b_error = False, ""
+            self.b_starting, self.b_error = False, ""
             skipped = view.counts.get("opted_out", 0)
             self.b_notice = (
                 f"Sending {view.name} to {sum(view.counts.values()) - skipped} contact(s)"

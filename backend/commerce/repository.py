@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 from backend.models import Business, Contact, Conversation
+from backend.models.ads import AdAsset
 from backend.models.commerce import Order, OrderItem, Product
 from backend.models.payments import PaymentLink, PaymentLinkStatus
 
@@ -102,6 +103,16 @@ def count_products(
     return session.exec(
         select(func.count()).where(*_product_filter(business_id, search, active_only))
     ).one()
+
+
+def image_in_use(session: Session, *, business_id: int, image_path: str) -> bool:
+    """Whether a product, an ad or the logo of the business points at this stored file."""
+    used = sa.or_(
+        sa.exists().where(Product.business_id == business_id, Product.image_path == image_path),
+        sa.exists().where(AdAsset.business_id == business_id, AdAsset.image_path == image_path),
+        sa.exists().where(Business.id == business_id, Business.logo_path == image_path),
+    )
+    return bool(session.execute(sa.select(used)).scalar_one())
 
 
 # --- orders ----------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from backend.commerce.schemas import (
     OrderView,
     ProductView,
 )
-from backend.core.images import ImageRejected, data_file, store_image
+from backend.core.images import ImageRejected, data_file, remove_after_commit, store_image
 from backend.models.base import utcnow
 from backend.models.commerce import Order, OrderItem, OrderStatus, Product, ProductKind
 from backend.models.payments import PaymentLink, PaymentLinkStatus
@@ -351,12 +351,20 @@ def set_product_active(
 
 
 def delete_product(session: Session, *, actor: Actor, product_id: int) -> None:
-    """Delete a product; past orders keep their lines (name and price were copied)."""
+    """Delete a product, and its image file once that commits; past orders keep their lines
+    (name and price were copied)."""
     actor.require(Permission.SALES_MANAGE)
     product = _get_product(session, actor=actor, product_id=product_id)
     product.is_active = False
     _sync_knowledge(session, product)
+    image_path = product.image_path
     repo.delete(session, product)
+    # An image named by its content alone (stored before each upload got its own name) may be
+    # another product's too: its file goes only once nothing of the business points at it.
+    if image_path and not repo.image_in_use(
+        session, business_id=actor.business_id, image_path=image_path
+    ):
+        remove_after_commit(session, image_path)
 
 
 _IMAGE_EXTENSIONS = frozenset((".png", ".jpg", ".gif", ".webp"))

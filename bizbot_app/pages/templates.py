@@ -231,7 +231,7 @@ def _broadcasts() -> rx.Component:
             field_error(B.b_error),
             rx.cond(B.b_notice != "", rx.text(B.b_notice, size="2")),
             rx.button(rx.icon("megaphone", size=16), "Send broadcast",
-                      on_click=B.start_broadcast),
+                      on_click=B.start_broadcast, loading=B.b_starting),
             spacing="3", width="100%",
         ),
         width="100%",

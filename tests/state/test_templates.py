@@ -8,7 +8,9 @@ import asyncio
 import threading
 
 import pytest
+import reflex as rx
 import sqlalchemy as sa
+from reflex.components.radix.themes.components.button import Button
 from reflex.istate.data import RouterData
 from reflex.state import State
 
@@ -17,6 +19,7 @@ from backend.auth.schemas import LoginTicket
 from backend.core.db import get_engine, session_scope
 from backend.models.templates import BroadcastRecipient
 from backend.templates import service
+from bizbot_app.pages import templates as templates_page
 from state.live import LiveBatch
 from state.templates import (
     BroadcastRow,
@@ -88,13 +91,19 @@ class _Held:
         setattr(self.state, name, value)
 
 
-def _start(page: BroadcastsState) -> tuple[_Held, int, list[tuple[str, int]]]:
+def _start(
+    page: BroadcastsState,
+) -> tuple[_Held, int, list[tuple[str, int]], set[tuple[bool, bool]]]:
     """Run the page's "Send broadcast" on an event loop of its own: (the state as the event
-    held it, the loop's thread, (statement, thread) of every statement meanwhile)."""
-    held, seen, outcome = _Held(page), [], []
+    held it, the loop's thread, (statement, thread) of every statement meanwhile, (the button's
+    loading flag, whether the state was held) during the worker thread's statements)."""
+    held, seen, outcome, loading = _Held(page), [], [], set()
 
     def record(conn, cursor, statement, parameters, context, executemany):
         seen.append((statement, threading.get_ident()))
+        if threading.get_ident() != outcome[0]:
+            # Not held: the browser already has the flag the event set before letting go.
+            loading.add((page.b_starting, held.held))
 
     async def scenario():
         outcome.append(threading.get_ident())
@@ -108,7 +117,7 @@ def _start(page: BroadcastsState) -> tuple[_Held, int, list[tuple[str, int]]]:
     finally:
         sa.event.remove(get_engine(), "after_cursor_execute", record)
     assert outcome, "the event did not run"
-    return held, outcome[0], seen
+    return held, outcome[0], seen, loading
 
 
 @pytest.mark.usefixtures("committed")
@@ -128,19 +137,22 @@ def test_a_broadcast_is_created_off_the_websockets_loop_with_the_same_notice():
     page.channels = [ChannelOption(number_id, "WhatsApp")]
     page.b_channel, page.b_name, page.b_label = "WhatsApp", "Weekend", "vip"
 
-    # No template chosen: said on the form, nothing stored.
-    held, _, seen = _start(page)
+    # No template chosen: said on the form, nothing stored, the button never spins.
+    held, _, seen, loading = _start(page)
     assert page.b_error == "Choose an approved template."
     assert not any(s.startswith("INSERT INTO broadcast") for s, _ in seen)
+    assert page.b_starting is False
 
-    # A template without its variable's value: the service's message, on the form.
+    # A template without its variable's value: the button spins while the service checks it,
+    # then the service's message is on the form and the button is back.
     page.b_template = "weekend (en_US)"
-    held, _, _ = _start(page)
+    held, _, seen, loading = _start(page)
     assert "variables" in page.b_error
-    assert page._starting is False
+    assert loading == {(True, False)}
+    assert page.b_starting is False
 
     page.b_values = ["friend"]
-    held, loop_thread, seen = _start(page)
+    held, loop_thread, seen, loading = _start(page)
     assert (page.b_error, page.b_notice) == (
         "", "Sending Weekend to 3 contact(s); 2 opted out and skipped."
     )  # fmt: skip
@@ -149,13 +161,38 @@ def test_a_broadcast_is_created_off_the_websockets_loop_with_the_same_notice():
     assert len(writes) == 2
     assert loop_thread not in writes
     assert held.unheld_writes == []  # every state change was made holding the state
-    assert page._starting is False
+    assert loading == {(True, False)}  # the button spun the whole time it was being stored
+    assert page.b_starting is False
     assert [(b.name, b.summary) for b in page.broadcasts] == [("Weekend", "2 opted out, 3 queued")]
     with session_scope() as session:
         stored = session.exec(
             sa.select(sa.func.count()).select_from(BroadcastRecipient)
         ).scalar_one()
     assert stored == 5
+
+
+def test_a_click_while_a_broadcast_is_being_started_is_ignored():
+    page = _page()
+    page.b_starting, page.b_template = True, "weekend (en_US)"
+    held, _, seen, _ = _start(page)
+    assert (seen, held.unheld_writes) == ([], [])
+    assert (page.b_starting, page.b_error, page.b_notice) == (True, "", "")
+
+
+def test_the_send_broadcast_button_spins_and_is_disabled_while_starting():
+    def walk(component: rx.Component):
+        yield component
+        for child in component.children:
+            yield from walk(child)
+
+    buttons = [
+        c for c in walk(templates_page._broadcasts())
+        if isinstance(c, Button) and any("Send broadcast" in str(getattr(d, "contents", ""))
+                                         for d in walk(c))
+    ]  # fmt: skip
+    assert len(buttons) == 1
+    # Radix disables a loading button, so the spinner also keeps a second click out.
+    assert str(buttons[0].loading) == str(BroadcastsState.b_starting)
 
 
 # --- broadcasts on the page and live -------------------------------------------------------------

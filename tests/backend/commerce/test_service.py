@@ -9,7 +9,7 @@ from backend.auth.permissions import PermissionDenied
 from backend.commerce import service
 from backend.commerce.schemas import CommerceError
 from backend.core.config import settings
-from backend.models import KnowledgeSource, Role
+from backend.models import Business, KnowledgeSource, Role
 from backend.models.commerce import Order, OrderItem, Product
 from tests.factories import actor_for, make_contact, make_conversation
 
@@ -137,6 +137,69 @@ def test_an_image_named_by_its_content_alone_may_be_shared_and_is_left_in_place(
     db.commit()
     assert service.get_product(db, actor=owner, product_id=second.id).image_path == shared
     assert service.image_file(shared).read_bytes() == png
+
+
+_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _with_image(db, actor):
+    product = _product(db, actor)
+    view = service.set_product_image(
+        db, actor=actor, product_id=product.id, filename="loaf.png", data=_PNG
+    )
+    db.commit()
+    return view
+
+
+def test_deleting_a_product_deletes_its_image_once_that_commits(db, owner):
+    view = _with_image(db, owner)
+    path = service.image_file(view.image_path)
+    service.delete_product(db, actor=owner, product_id=view.id)
+    assert path.read_bytes() == _PNG  # a reader before the commit still gets the image
+    db.commit()
+    assert not path.exists()
+
+
+def test_a_product_deletion_rolled_back_keeps_its_image(db, owner):
+    view = _with_image(db, owner)
+    service.delete_product(db, actor=owner, product_id=view.id)
+    db.rollback()
+    assert service.get_product(db, actor=owner, product_id=view.id).image_path == view.image_path
+    assert service.image_file(view.image_path).read_bytes() == _PNG
+
+
+def _legacy_image(actor) -> str:
+    """An image file named by its content alone, as stored before each upload got its own."""
+    shared = f"products/{actor.business_id}/{'cd' * 32}.png"
+    service.image_file(shared).parent.mkdir(parents=True, exist_ok=True)
+    service.image_file(shared).write_bytes(_PNG)
+    return shared
+
+
+def test_a_shared_image_goes_with_the_last_product_that_shows_it(db, owner):
+    shared = _legacy_image(owner)
+    first, second = _product(db, owner), _product(db, owner, name="Rye loaf")
+    for product in (first, second):
+        db.get(Product, product.id).image_path = shared
+    db.commit()
+    service.delete_product(db, actor=owner, product_id=first.id)
+    db.commit()
+    assert service.get_product(db, actor=owner, product_id=second.id).image_path == shared
+    assert service.image_file(shared).read_bytes() == _PNG
+    service.delete_product(db, actor=owner, product_id=second.id)
+    db.commit()
+    assert not service.image_file(shared).exists()
+
+
+def test_an_image_the_logo_also_shows_is_kept_when_its_product_goes(db, owner):
+    shared = _legacy_image(owner)
+    product = _product(db, owner)
+    db.get(Product, product.id).image_path = shared
+    db.get(Business, owner.business_id).logo_path = shared
+    db.commit()
+    service.delete_product(db, actor=owner, product_id=product.id)
+    db.commit()
+    assert service.image_file(shared).read_bytes() == _PNG
 
 
 # --- knowledge ------------------------------------------------------------------------------
