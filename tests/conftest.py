@@ -34,6 +34,7 @@ import sqlalchemy as sa  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 import backend.models  # noqa: E402, F401
+from backend.channels import repository as channels_repo  # noqa: E402
 from backend.core import db as core_db  # noqa: E402
 from backend.core import migrate, ratelimit  # noqa: E402
 from backend.core import redis as core_redis  # noqa: E402
@@ -112,3 +113,4 @@ def committed() -> Iterator[None]:
     tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     with core_db.get_engine().begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    channels_repo.forget_kinds()  # ids start again: an id may name another channel now

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, select
 
@@ -19,12 +22,18 @@ def get_business_and_rule(
     session: Session, *, business_id: int
 ) -> tuple[Business | None, AIRule | None]:
     """The business and its AI rules row (None when it has none yet), in one query."""
-    row = session.exec(
+    row = session.execute(_business_and_rule_statement(), {"business_id": business_id}).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
+@functools.cache
+def _business_and_rule_statement() -> sa.Select:
+    """Built once: every answer reads it."""
+    return (
         select(Business, AIRule)
         .outerjoin(AIRule, AIRule.business_id == Business.id)
-        .where(Business.id == business_id)
-    ).first()
-    return (row[0], row[1]) if row is not None else (None, None)
+        .where(Business.id == sa.bindparam("business_id"))
+    )
 
 
 def get_rule(session: Session, *, business_id: int) -> AIRule | None:

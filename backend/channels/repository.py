@@ -28,6 +28,35 @@ def get_integration(
     ).first()
 
 
+# An integration's kind never changes, and its id is never given to another: each process
+# remembers the kinds it has read.
+_KINDS: dict[tuple[int, int], str] = {}
+_MAX_KINDS = 10_000
+
+
+def integration_kind(session: Session, *, business_id: int, integration_id: int) -> str | None:
+    """The kind ("whatsapp", "telegram", …) of the business's integration with this id."""
+    key = (business_id, integration_id)
+    kind = _KINDS.get(key)
+    if kind is None:
+        kind = session.execute(
+            sa.select(ChannelIntegration.kind).where(
+                ChannelIntegration.business_id == business_id,
+                ChannelIntegration.id == integration_id,
+            )
+        ).scalar_one_or_none()
+        if kind is not None:
+            if len(_KINDS) >= _MAX_KINDS:
+                _KINDS.clear()
+            _KINDS[key] = kind
+    return kind
+
+
+def forget_kinds() -> None:
+    """Forget the remembered kinds (for tests that restart the id sequences)."""
+    _KINDS.clear()
+
+
 def find_integration_of_kind(
     session: Session, *, business_id: int, kind: str
 ) -> ChannelIntegration | None:

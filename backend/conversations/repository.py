@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from sqlmodel import Session, select
 
 from backend.models.channels import InboundEvent
 from backend.models.contacts import Contact, ContactChannelIdentity
-from backend.models.conversations import Conversation, Message, Outbox
+from backend.models.conversations import Conversation, Message, Outbox, OutboxStatus
 from backend.models.handoff import Handoff
 
 # Events that are stored but not finished: the sweep re-enqueues these. `recorded`: the
@@ -108,18 +109,26 @@ def start_attempt(session: Session, *, event_id: int) -> sa.Row | None:
     Returns (attempts, business_id, channel_integration_id, sender_external_id), or None when
     the event is done, failed or does not exist. A `recorded` event keeps its status.
     """
-    status = sa.case((InboundEvent.status == RECORDED, RECORDED), else_=sa.literal("processing"))
-    return session.execute(
-        sa.update(InboundEvent)
-        .where(InboundEvent.id == event_id, InboundEvent.status.in_(UNFINISHED))
-        .values(status=status, attempts=InboundEvent.attempts + 1, updated_at=sa.func.now())
+    return session.execute(_start_attempt_statement(), {"event_id": event_id}).one_or_none()
+
+
+# The statements every message runs are built once, with bound parameters: building one again
+# for each message cost more than PostgreSQL takes to run it.
+@functools.cache
+def _start_attempt_statement() -> sa.Update:
+    events = InboundEvent.__table__  # the table, not the entity: no ORM work for an UPDATE
+    status = sa.case((events.c.status == RECORDED, RECORDED), else_=sa.literal("processing"))
+    return (
+        sa.update(events)
+        .where(events.c.id == sa.bindparam("event_id"), events.c.status.in_(UNFINISHED))
+        .values(status=status, attempts=events.c.attempts + 1, updated_at=sa.func.now())
         .returning(
-            InboundEvent.attempts,
-            InboundEvent.business_id,
-            InboundEvent.channel_integration_id,
-            InboundEvent.sender_external_id,
+            events.c.attempts,
+            events.c.business_id,
+            events.c.channel_integration_id,
+            events.c.sender_external_id,
         )
-    ).one_or_none()
+    )
 
 
 def event_status(session: Session, *, event_id: int) -> str | None:
@@ -129,8 +138,14 @@ def event_status(session: Session, *, event_id: int) -> str | None:
     ).scalar_one_or_none()
 
 
-def _sender_key(integration_id: int, sender: str) -> sa.ColumnElement:
-    return sa.func.hashtextextended(f"{integration_id}:{sender}", 0)
+@functools.cache
+def _advisory_statement(function: str) -> sa.Select:
+    key = sa.func.hashtextextended(sa.bindparam("key", type_=sa.String), 0)
+    return sa.select(getattr(sa.func, function)(key))
+
+
+def _sender_key(integration_id: int, sender: str) -> dict[str, str]:
+    return {"key": f"{integration_id}:{sender}"}
 
 
 def lock_sender(session: Session, *, integration_id: int, sender: str) -> None:
@@ -138,30 +153,34 @@ def lock_sender(session: Session, *, integration_id: int, sender: str) -> None:
 
     A session-level lock: it outlives the commits of a job (message first, answer second).
     """
-    session.execute(sa.select(sa.func.pg_advisory_lock(_sender_key(integration_id, sender))))
+    session.execute(_advisory_statement("pg_advisory_lock"), _sender_key(integration_id, sender))
 
 
 def unlock_sender(session: Session, *, integration_id: int, sender: str) -> None:
     """Release the lock `lock_sender` took on this connection."""
-    session.execute(sa.select(sa.func.pg_advisory_unlock(_sender_key(integration_id, sender))))
+    session.execute(_advisory_statement("pg_advisory_unlock"), _sender_key(integration_id, sender))
 
 
 def unfinished_events_of_sender(
     session: Session, *, business_id: int, integration_id: int, sender: str | None
 ) -> list[InboundEvent]:
     """The sender's stored but unfinished events, in the order the customer sent them."""
+    params = {"business_id": business_id, "integration_id": integration_id, "sender": sender}
+    return list(session.scalars(_unfinished_events_statement(), params).all())
+
+
+@functools.cache
+def _unfinished_events_statement() -> sa.Select:
     order = sa.func.coalesce(InboundEvent.provider_timestamp, InboundEvent.created_at)
-    return list(
-        session.exec(
-            select(InboundEvent)
-            .where(
-                InboundEvent.business_id == business_id,
-                InboundEvent.channel_integration_id == integration_id,
-                InboundEvent.sender_external_id == sender,
-                InboundEvent.status.in_(UNFINISHED),
-            )
-            .order_by(order, InboundEvent.id)
-        ).all()
+    return (
+        select(InboundEvent)
+        .where(
+            InboundEvent.business_id == sa.bindparam("business_id"),
+            InboundEvent.channel_integration_id == sa.bindparam("integration_id"),
+            InboundEvent.sender_external_id == sa.bindparam("sender"),
+            InboundEvent.status.in_(UNFINISHED),
+        )
+        .order_by(order, InboundEvent.id)
     )
 
 
@@ -186,27 +205,38 @@ def touch_contact_by_identity(
     seen_at: datetime,
 ) -> Contact | None:  # fmt: skip
     """Mark a channel user's contact seen at `seen_at` and return it (one statement)."""
-    stmt = touch_contact_statement(
+    params = touch_contact_params(
         business_id=business_id, integration_id=integration_id,
         external_user_id=external_user_id, seen_at=seen_at,
     )  # fmt: skip
-    return session.scalars(stmt).first()
+    return session.scalars(touch_contact_statement(), params).first()
 
 
-def touch_contact_statement(
+def touch_contact_params(
     *, business_id: int, integration_id: int, external_user_id: str, seen_at: datetime
-) -> sa.Update:
-    """touch_contact_by_identity's statement.
+) -> dict[str, Any]:
+    """touch_contact_statement's parameters."""
+    return {
+        "business": business_id, "integration_id": integration_id,
+        "external_user_id": external_user_id, "seen_at": seen_at,
+    }  # fmt: skip
+
+
+@functools.cache
+def touch_contact_statement() -> sa.Update:
+    """touch_contact_by_identity's statement (its parameters: touch_contact_params).
 
     The identity is looked up in a scalar subquery, not an UPDATE … FROM join: the contact is
     then always found through its primary key, whatever the planner's statistics (on tables
     not analysed yet, the join was planned as a scan of every contact, per message)."""
+    business_id = sa.bindparam("business")
+    seen_at = sa.bindparam("seen_at", type_=Contact.__table__.c.last_seen_at.type)
     identity = (
         sa.select(ContactChannelIdentity.contact_id)
         .where(
             ContactChannelIdentity.business_id == business_id,
-            ContactChannelIdentity.channel_integration_id == integration_id,
-            ContactChannelIdentity.external_user_id == external_user_id,
+            ContactChannelIdentity.channel_integration_id == sa.bindparam("integration_id"),
+            ContactChannelIdentity.external_user_id == sa.bindparam("external_user_id"),
         )
         .scalar_subquery()
     )
@@ -221,20 +251,27 @@ def touch_contact_statement(
 
 def add_contact_with_identity(
     session: Session, *, business_id: int, integration_id: int, external_user_id: str,
-    name: str | None, last_seen_at: datetime | None,
+    name: str | None, last_seen_at: datetime | None, attributes: dict[str, Any] | None = None,
 ) -> Contact:  # fmt: skip
     """A new contact of the business with its identity on one channel."""
-    contact = Contact(business_id=business_id, name=name, last_seen_at=last_seen_at)
+    contact = Contact(
+        business_id=business_id, name=name, last_seen_at=last_seen_at,
+        attributes=attributes or {},
+    )  # fmt: skip
     session.add(contact)
     session.flush()
-    session.add(
-        ContactChannelIdentity(
-            business_id=business_id, contact_id=contact.id,
-            channel_integration_id=integration_id, external_user_id=external_user_id,
-        )
+    session.execute(
+        _add_identity_statement(),
+        {"business_id": business_id, "contact_id": contact.id,
+         "channel_integration_id": integration_id, "external_user_id": external_user_id},
     )  # fmt: skip
-    session.flush()
     return contact
+
+
+@functools.cache
+def _add_identity_statement() -> sa.Insert:
+    """The identity row, through its table: the pipeline never reads it back as an object."""
+    return sa.insert(ContactChannelIdentity.__table__)
 
 
 def find_identity_of_contact(
@@ -260,18 +297,29 @@ def find_open_conversation(
     session: Session, *, business_id: int, contact_id: int, integration_id: int
 ) -> Conversation | None:
     """The contact's conversation on this channel that is not resolved, newest first."""
-    return session.exec(
+    params = {
+        "business_id": business_id,
+        "contact_id": contact_id,
+        "integration_id": integration_id,
+    }
+    return session.scalars(_open_conversation_statement(), params).first()
+
+
+@functools.cache
+def _open_conversation_statement() -> sa.Select:
+    return (
         select(Conversation)
         .where(
-            Conversation.business_id == business_id,
-            Conversation.contact_id == contact_id,
-            Conversation.channel_integration_id == integration_id,
+            Conversation.business_id == sa.bindparam("business_id"),
+            Conversation.contact_id == sa.bindparam("contact_id"),
+            Conversation.channel_integration_id == sa.bindparam("integration_id"),
             Conversation.status != "resolved",
         )
         .order_by(Conversation.id.desc())
+        .limit(1)
         .with_for_update()
         .execution_options(populate_existing=True)
-    ).first()
+    )
 
 
 def get_conversation(
@@ -287,13 +335,42 @@ def get_conversation(
 
 def insert_message(session: Session, **values: Any) -> Message | None:
     """Store a message and return it; None when one already exists for the same inbound event."""
-    stmt = (
+    statement = _insert_message_statement(tuple(sorted(values)))
+    params = {f"v_{name}": value for name, value in values.items()}
+    return session.scalars(statement, params).one_or_none()
+
+
+@functools.lru_cache(maxsize=16)
+def _insert_message_statement(names: tuple[str, ...]) -> sa.Insert:
+    """insert_message's statement for one set of columns, built once."""
+    return (
         insert(Message)
-        .values(**values)
+        .values({name: sa.bindparam(f"v_{name}") for name in names})
         .on_conflict_do_nothing(index_elements=["inbound_event_id"])
         .returning(Message)
     )
-    return session.scalars(stmt).one_or_none()
+
+
+def add_outbox(session: Session, *, business_id: int, message_id: int, integration_id: int) -> int:
+    """Queue a stored message for sending on a channel: the new outbox row's id."""
+    params = {"business_id": business_id, "message_id": message_id, "integration": integration_id}
+    return session.execute(_add_outbox_statement(), params).scalar_one()
+
+
+@functools.cache
+def _add_outbox_statement() -> sa.Insert:
+    outbox = Outbox.__table__  # the table: the row is read back by the send job, not here
+    return (
+        sa.insert(outbox)
+        .values(
+            business_id=sa.bindparam("business_id"),
+            message_id=sa.bindparam("message_id"),
+            channel_integration_id=sa.bindparam("integration"),
+            status=OutboxStatus.PENDING.value,
+            attempts=0,
+        )
+        .returning(outbox.c.id)
+    )
 
 
 def find_message_of_event(session: Session, *, business_id: int, event_id: int) -> Message | None:
@@ -310,12 +387,21 @@ def lock_conversation(
 ) -> Conversation | None:
     """The business's conversation, read afresh and locked until commit (no agent takes over
     mid-answer)."""
-    return session.exec(
+    params = {"business_id": business_id, "conversation_id": conversation_id}
+    return session.scalars(_lock_conversation_statement(), params).first()
+
+
+@functools.cache
+def _lock_conversation_statement() -> sa.Select:
+    return (
         select(Conversation)
-        .where(Conversation.business_id == business_id, Conversation.id == conversation_id)
+        .where(
+            Conversation.business_id == sa.bindparam("business_id"),
+            Conversation.id == sa.bindparam("conversation_id"),
+        )
         .with_for_update()
         .execution_options(populate_existing=True)
-    ).first()
+    )
 
 
 def lock_external_message_id(session: Session, *, integration_id: int, external_id: str) -> None:
@@ -368,18 +454,27 @@ def recent_messages(
     session: Session, *, business_id: int, conversation_id: int, before_id: int, limit: int
 ) -> list[Message]:
     """The conversation's last `limit` public messages before `before_id`, oldest first."""
-    rows = session.exec(
+    params = {
+        "business_id": business_id, "conversation_id": conversation_id,
+        "before_id": before_id, "limit": limit,
+    }  # fmt: skip
+    rows = session.scalars(_recent_messages_statement(), params).all()
+    return list(reversed(rows))
+
+
+@functools.cache
+def _recent_messages_statement() -> sa.Select:
+    return (
         select(Message)
         .where(
-            Message.business_id == business_id,
-            Message.conversation_id == conversation_id,
-            Message.id < before_id,
+            Message.business_id == sa.bindparam("business_id"),
+            Message.conversation_id == sa.bindparam("conversation_id"),
+            Message.id < sa.bindparam("before_id"),
             Message.is_private_note.is_(False),
         )
         .order_by(Message.id.desc())
-        .limit(limit)
-    ).all()
-    return list(reversed(rows))
+        .limit(sa.bindparam("limit"))
+    )
 
 
 def list_messages(session: Session, *, business_id: int, conversation_id: int) -> list[Message]:

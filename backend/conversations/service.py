@@ -36,7 +36,7 @@ from backend.core.queue import enqueue_after_commit
 from backend.models.base import utcnow
 from backend.models.channels import InboundEvent
 from backend.models.contacts import Contact
-from backend.models.conversations import Conversation, Message, Outbox
+from backend.models.conversations import Conversation, Message
 from backend.models.handoff import Handoff, HandoffReason
 from backend.ops import metrics
 from backend.templates import optout
@@ -50,6 +50,9 @@ PROCESS_INBOUND = "backend.conversations.tasks.process_inbound"
 SEND_OUTBOUND = "backend.conversations.tasks.send_outbound"
 DOWNLOAD_MEDIA = "backend.conversations.tasks.download_media"
 FETCH_PROFILE = "backend.conversations.tasks.fetch_profile"
+# A pipeline job's outcome is in the database (the event's or outbox row's status): RQ keeps no
+# result of a job that succeeded (a failed one stays in the failed registry, with its error).
+_PIPELINE_JOB = {"result_ttl": 0}
 # Customer messages stored and shown but not answered by the AI: nothing was asked.
 NOT_ANSWERED = ("unsupported", "story_mention", "command")
 # Telegram's /start, when the business wrote no greeting in its AI rules.
@@ -101,7 +104,7 @@ def receive(
         events=events, delivery=delivery,
     )  # fmt: skip
     for event_id in new_ids:
-        enqueue_after_commit(session, PROCESS_INBOUND, event_id, queue="inbound")
+        enqueue_after_commit(session, PROCESS_INBOUND, event_id, queue="inbound", **_PIPELINE_JOB)
     return new_ids
 
 
@@ -120,35 +123,65 @@ def contact_for(
     name: str | None = None,
 ) -> Contact:  # fmt: skip
     """The channel user's contact, created with its identity on first contact; marked seen now."""
+    contact, _ = _find_or_add_contact(
+        session, business_id=business_id, integration_id=integration_id,
+        external_user_id=external_user_id, name=name,
+    )  # fmt: skip
+    return contact
+
+
+def _find_or_add_contact(
+    session: Session, *, business_id: int, integration_id: int, external_user_id: str,
+    name: str | None, first_attributes: dict[str, Any] | None = None,
+) -> tuple[Contact, bool]:  # fmt: skip
+    """contact_for, and whether the contact is new (created with `first_attributes`)."""
     now = utcnow()
     contact = repo.touch_contact_by_identity(
         session, business_id=business_id, integration_id=integration_id,
         external_user_id=external_user_id, seen_at=now,
     )  # fmt: skip
     if contact is None:
-        return repo.add_contact_with_identity(
+        contact = repo.add_contact_with_identity(
             session, business_id=business_id, integration_id=integration_id,
             external_user_id=external_user_id, name=name, last_seen_at=now,
+            attributes=first_attributes or {},
         )  # fmt: skip
+        return contact, True
     if name and not contact.name:
         contact.name = name
         session.add(contact)
-    return contact
+    return contact, False
 
 
 def _conversation_for(
     session: Session, *, business_id: int, integration_id: int, contact: Contact
 ) -> Conversation:
     """The contact's open conversation on the channel; a new one is announced once."""
+    conversation, _ = _find_or_start_conversation(
+        session, business_id=business_id, integration_id=integration_id, contact=contact
+    )
+    return conversation
+
+
+def _find_or_start_conversation(
+    session: Session, *, business_id: int, integration_id: int, contact: Contact,
+    first_message_at: datetime | None = None,
+) -> tuple[Conversation, bool]:  # fmt: skip
+    """_conversation_for, and whether the conversation is new. A new one started by a customer's
+    message (at `first_message_at`) counts that message in the same INSERT."""
     conversation = repo.find_open_conversation(
         session, business_id=business_id, contact_id=contact.id, integration_id=integration_id
     )
     if conversation is not None:
-        return conversation
+        return conversation, False
     over_plan = _over_plan(session, business_id)
     conversation = Conversation(
         business_id=business_id, contact_id=contact.id, channel_integration_id=integration_id
     )
+    if first_message_at is not None:
+        conversation.last_message_at = first_message_at
+        conversation.last_customer_message_at = first_message_at
+        conversation.unread_count = 1
     session.add(conversation)
     session.flush()
     events.publish(session, "conversation.created", business_id=business_id,
@@ -158,7 +191,7 @@ def _conversation_for(
         events.publish(session, "billing.limit_reached", business_id=business_id,
                        what="conversations", limit=over_plan.limit,
                        plan=over_plan.plan.name)  # fmt: skip
-    return conversation
+    return conversation, True
 
 
 def _over_plan(session: Session, business_id: int) -> billing.PlanLimitReached | None:
@@ -213,13 +246,20 @@ def _record_incoming(
             text=event.payload.get("description") or "Unsupported message type",
         )
     business_id, integration_id = event.business_id, event.channel_integration_id
-    contact = contact_for(
+    # A nameless new contact is created with its profile lookup's mark (see _after_incoming).
+    mark = None if incoming.sender_name else _profile_mark(session, event)
+    contact, new_contact = _find_or_add_contact(
         session, business_id=business_id, integration_id=integration_id,
         external_user_id=incoming.sender_id, name=incoming.sender_name,
+        first_attributes={"profile_checked": mark} if mark else None,
     )  # fmt: skip
-    conversation = _conversation_for(
-        session, business_id=business_id, integration_id=integration_id, contact=contact
-    )
+    if new_contact and mark == "pending":
+        enqueue_after_commit(session, FETCH_PROFILE, contact.id, integration_id, queue="default")
+    now = utcnow()
+    conversation, new_conversation = _find_or_start_conversation(
+        session, business_id=business_id, integration_id=integration_id, contact=contact,
+        first_message_at=now,
+    )  # fmt: skip
     problem = _problem_with(incoming.text, incoming.content_type)
     message = repo.insert_message(
         session,
@@ -239,13 +279,17 @@ def _record_incoming(
         provider_timestamp=incoming.timestamp,
     )
     if message is None:  # This event's message was stored by an earlier run.
+        if new_conversation:  # (and that conversation was closed since): nothing new in this one
+            conversation.last_message_at = conversation.last_customer_message_at = None
+            conversation.unread_count = 0
+            session.add(conversation)
         return contact, conversation, None
-    now = utcnow()
-    conversation.last_message_at = now
-    conversation.last_customer_message_at = now
-    conversation.unread_count += 1
-    session.add(conversation)
-    session.flush()
+    if not new_conversation:  # a new one counted the message when it was stored
+        conversation.last_message_at = now
+        conversation.last_customer_message_at = now
+        conversation.unread_count += 1
+        session.add(conversation)
+        session.flush()
     events.publish(session, "message.created", business_id=business_id,
                    conversation_id=conversation.id, message_id=message.id,
                    sender_type="customer")  # fmt: skip
@@ -319,14 +363,11 @@ def add_outbound(
     session.add(message)
     session.flush()
     if conversation.channel_integration_id is not None:
-        outbox = Outbox(
-            business_id=conversation.business_id,
-            message_id=message.id,
-            channel_integration_id=conversation.channel_integration_id,
-        )
-        session.add(outbox)
-        session.flush()
-        enqueue_after_commit(session, SEND_OUTBOUND, outbox.id, queue="outbound")
+        outbox_id = repo.add_outbox(
+            session, business_id=conversation.business_id, message_id=message.id,
+            integration_id=conversation.channel_integration_id,
+        )  # fmt: skip
+        enqueue_after_commit(session, SEND_OUTBOUND, outbox_id, queue="outbound", **_PIPELINE_JOB)
     events.publish(session, "message.created", business_id=conversation.business_id,
                    conversation_id=conversation.id, message_id=message.id,
                    sender_type=sender_type)  # fmt: skip
@@ -587,23 +628,28 @@ def _after_incoming(
     attributes = contact.attributes or {}
     if contact.name or attributes.get("profile_checked"):
         return
-    # Looked up once per nameless contact: the mark below skips it on their next messages.
-    integration = channels_repo.get_integration(
+    # Looked up once per nameless contact: the mark below skips it on their next messages. A
+    # contact created by a message gets the mark when it is stored (_record_incoming).
+    mark = _profile_mark(session, event)
+    contact.attributes = {**attributes, "profile_checked": mark}
+    session.add(contact)
+    if mark == "pending":
+        enqueue_after_commit(
+            session, FETCH_PROFILE, contact.id, event.channel_integration_id, queue="default"
+        )
+
+
+def _profile_mark(session: Session, event: InboundEvent) -> str:
+    """ "pending" when the event's channel can tell a sender's name (a job asks it), else
+    "unsupported"."""
+    kind = channels_repo.integration_kind(
         session, business_id=event.business_id, integration_id=event.channel_integration_id
     )
     try:
-        adapter = registry.get_adapter(integration.kind) if integration else None
+        adapter = registry.get_adapter(kind) if kind else None
     except registry.UnknownChannel:
         adapter = None
-    if adapter is None or not hasattr(adapter, "profile_name"):
-        contact.attributes = {**attributes, "profile_checked": "unsupported"}
-        session.add(contact)
-        return
-    contact.attributes = {**attributes, "profile_checked": "pending"}
-    session.add(contact)
-    enqueue_after_commit(
-        session, FETCH_PROFILE, contact.id, event.channel_integration_id, queue="default"
-    )
+    return "pending" if adapter is not None and hasattr(adapter, "profile_name") else "unsupported"
 
 
 def greet(session: Session, *, conversation: Conversation, message: Message) -> Message:

@@ -58,6 +58,20 @@ def _job_session() -> Iterator[Session]:
             session.close()
 
 
+@contextmanager
+def _outside_transaction(session: Session) -> Iterator[None]:
+    """Each statement in the block is a transaction of its own: one round trip to PostgreSQL,
+    without the BEGIN and COMMIT of a transaction around a single statement."""
+    conn = session.connection()
+    session.commit()  # nothing is open; the job's connection is now idle
+    conn.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        yield
+        session.commit()
+    finally:
+        conn.execution_options(isolation_level=conn.default_isolation_level)
+
+
 def process_inbound(event_id: int) -> str:
     """Process one stored event, and any earlier unfinished ones of the same sender first.
 
@@ -67,13 +81,13 @@ def process_inbound(event_id: int) -> str:
     the event's final status.
     """
     with _job_session() as session:
-        started = repo.start_attempt(session, event_id=event_id)
+        with _outside_transaction(session):  # the attempt counts even if the job dies
+            started = repo.start_attempt(session, event_id=event_id)
         if started is None:
             status = repo.event_status(session, event_id=event_id)
             if status is None:
                 raise EventNotFound(f"inbound event {event_id} does not exist")
             return status
-        session.commit()
         attempt, business_id, integration_id, sender = started
         logs.bind(business_id=business_id, event_id=event_id)  # on every line of this job
         final = attempt >= MAX_ATTEMPTS
@@ -117,8 +131,8 @@ def _unlock(session: Session, *, integration_id: int, sender: str) -> None:
     """Release the sender's lock; a connection that cannot is dropped (and its locks with it)."""
     try:
         session.rollback()
-        repo.unlock_sender(session, integration_id=integration_id, sender=sender)
-        session.commit()
+        with _outside_transaction(session):
+            repo.unlock_sender(session, integration_id=integration_id, sender=sender)
     except Exception:
         log.exception("could not release the lock of sender %s; dropping the connection", sender)
         session.connection().invalidate()

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, func, select
 
 from backend.knowledge.chunking import ChunkDraft
@@ -340,6 +341,23 @@ def _term_counts_statement(term_count: int) -> sa.Select:
     return sa.select(*(capped(index) for index in range(term_count)))
 
 
+# Every connection starts with this HNSW search width (one SET when it opens), so a search with
+# it needs no SET LOCAL round trip. Other widths are set for their transaction only.
+DEFAULT_EF_SEARCH = 200
+_EF_SEARCH_KEY = "bizbot_hnsw_ef_search"
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _hnsw_search_width(dbapi_connection, connection_record) -> None:
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    try:
+        dbapi_connection.execute(f"SET hnsw.ef_search = {DEFAULT_EF_SEARCH}")
+    finally:
+        dbapi_connection.autocommit = autocommit
+    connection_record.info[_EF_SEARCH_KEY] = DEFAULT_EF_SEARCH
+
+
 def nearest_chunks_with(
     session: Session,
     *,
@@ -347,13 +365,31 @@ def nearest_chunks_with(
     vector: np.ndarray,
     limit: int,
     exact: bool,
-    ef_search: int = 200,
+    ef_search: int = DEFAULT_EF_SEARCH,
     also: Sequence[int] = (),
 ) -> tuple[list[Candidate], dict[int, float]]:
     """The business's chunks closest to `vector` (exactly, or through the HNSW index), and the
     distances of the chunks `also` named (full-text hits), in one round trip."""
+    if not exact and session.connection().info.get(_EF_SEARCH_KEY) != ef_search:
+        session.execute(sa.text(f"SET LOCAL hnsw.ef_search = {int(ef_search)}"))
+    params = {"business_id": business_id, "vector": vector, "limit": limit, "also": list(also)}
+    nearest: list[Candidate] = []
+    distances: dict[int, float] = {}
+    for chunk_id, value, is_near in session.execute(_nearest_statement(exact, bool(also)), params):
+        if is_near:
+            nearest.append(Candidate(chunk_id=chunk_id, distance=float(value)))
+        elif value is not None:
+            distances[chunk_id] = float(value)
+    nearest.sort(key=lambda hit: (hit.distance, hit.chunk_id))
+    return nearest, distances
+
+
+@functools.cache
+def _nearest_statement(exact: bool, also: bool) -> sa.Select | sa.CompoundSelect:
+    """nearest_chunks_with's statement for each shape, built once (every answer runs one)."""
+    business_id = sa.bindparam("business_id")
     target, on = _searchable(business_id)
-    distance = KnowledgeChunk.embedding.cosine_distance(vector)
+    distance = KnowledgeChunk.embedding.cosine_distance(sa.bindparam("vector"))
     if exact:
         # MATERIALIZED keeps the planner from answering with the shared HNSW index, which is
         # approximate and, filtered by business afterwards, can return fewer than `limit` rows.
@@ -367,10 +403,9 @@ def nearest_chunks_with(
         near = (
             sa.select(candidates.c.chunk_id, candidates.c.distance, sa.literal(True).label("near"))
             .order_by(candidates.c.distance, candidates.c.chunk_id)
-            .limit(limit)
+            .limit(sa.bindparam("limit"))
         )
     else:
-        session.execute(sa.text(f"SET LOCAL hnsw.ef_search = {int(ef_search)}"))
         near = (
             sa.select(
                 KnowledgeChunk.id.label("chunk_id"),
@@ -380,23 +415,19 @@ def nearest_chunks_with(
             .join(target, on)
             .where(KnowledgeChunk.business_id == business_id)
             .order_by(distance)
-            .limit(limit)
+            .limit(sa.bindparam("limit"))
         )
-    statement = near
-    if also:
-        others = sa.select(
-            KnowledgeChunk.id.label("chunk_id"), distance.label("distance"), sa.literal(False)
-        ).where(KnowledgeChunk.business_id == business_id, KnowledgeChunk.id.in_(list(also)))
-        statement = sa.union_all(near, others)
-    nearest: list[Candidate] = []
-    distances: dict[int, float] = {}
-    for chunk_id, value, is_near in session.execute(statement).all():
-        if is_near:
-            nearest.append(Candidate(chunk_id=chunk_id, distance=float(value)))
-        elif value is not None:
-            distances[chunk_id] = float(value)
-    nearest.sort(key=lambda hit: (hit.distance, hit.chunk_id))
-    return nearest, distances
+    if not also:
+        return near
+    others = sa.select(
+        KnowledgeChunk.id.label("chunk_id"), distance.label("distance"), sa.literal(False)
+    ).where(KnowledgeChunk.business_id == business_id, KnowledgeChunk.id == _any_id("also"))
+    return sa.union_all(near, others)
+
+
+def _any_id(name: str) -> sa.ColumnElement:
+    """`= ANY(:name)` with the ids as one array: one statement text for any number of ids."""
+    return sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(sa.Integer)))
 
 
 def text_matches(
@@ -473,7 +504,14 @@ def get_chunk_rows(session: Session, *, business_id: int, chunk_ids: list[int]) 
     """The business's chunks with these ids, with their sources' fields (in no given order)."""
     if not chunk_ids:
         return []
-    rows = session.execute(
+    params = {"business_id": business_id, "chunk_ids": list(chunk_ids)}
+    return [ChunkRow(*row) for row in session.execute(_chunk_rows_statement(), params)]
+
+
+@functools.cache
+def _chunk_rows_statement() -> sa.Select:
+    business_id = sa.bindparam("business_id")
+    return (
         sa.select(
             KnowledgeChunk.id,
             KnowledgeChunk.source_id,
@@ -489,10 +527,9 @@ def get_chunk_rows(session: Session, *, business_id: int, chunk_ids: list[int]) 
         .where(
             KnowledgeChunk.business_id == business_id,
             KnowledgeSource.business_id == business_id,
-            KnowledgeChunk.id.in_(chunk_ids),
+            KnowledgeChunk.id == _any_id("chunk_ids"),
         )
-    ).all()
-    return [ChunkRow(*row) for row in rows]
+    )
 
 
 # --- planner statistics (maintenance across tenants) ----------------------------------------

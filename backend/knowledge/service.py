@@ -56,7 +56,7 @@ EXACT_SEARCH_MAX_CHUNKS = 2000
 STATS_MAX_CHUNKS = 100_000
 # One thread per process embeds queries while search's SQL runs (the model releases the GIL).
 _QUERY_EMBEDDING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-embedding")
-HNSW_EF_SEARCH = 200
+HNSW_EF_SEARCH = repo.DEFAULT_EF_SEARCH
 MAX_QUERY_CHARS = 2000
 MAX_TEXT_CHARS = 2_000_000
 LIST_PREVIEW_CHARS = 500

@@ -46,12 +46,18 @@ def test_touching_a_contact_reads_the_identities_once_without_statistics(db: Ses
     assert found is not None
     assert (found.name, found.last_seen_at) == ("Customer 150", seen)
 
-    stmt = repo.touch_contact_statement(
+    params = repo.touch_contact_params(
         business_id=business.id, integration_id=channel.id, external_user_id="user-150",
         seen_at=seen,
     )  # fmt: skip
-    compiled = stmt.compile(dialect=db.get_bind().dialect, compile_kwargs={"literal_binds": True})
-    plan = db.execute(sa.text(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}")).scalar_one()
+    compiled = repo.touch_contact_statement().compile(dialect=db.get_bind().dialect)
+    plan = (
+        db.connection()
+        .exec_driver_sql(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled.string}", compiled.construct_params(params)
+        )
+        .scalar_one()
+    )
     plan = plan if isinstance(plan, list) else json.loads(plan)
     nodes = [n for n in _plan_nodes(plan[0]["Plan"]) if n["Node Type"] != "ModifyTable"]
     identity_reads = [

@@ -18,13 +18,14 @@ import pytest
 import sqlalchemy as sa
 
 from backend import events
+from backend.channels.base import MessageIn
 from backend.conversations import tasks
 from backend.core.db import get_engine, session_scope
 from backend.core.redis import get_redis
 from backend.knowledge import embeddings
 from backend.knowledge import service as knowledge
 from backend.knowledge import tasks as knowledge_tasks
-from backend.models import AIRule, InboundEvent, Message
+from backend.models import AIRule, Contact, InboundEvent, Message
 from tests.backend.conversations.helpers import message, receive, rows
 
 pytestmark = pytest.mark.usefixtures("committed")
@@ -35,7 +36,7 @@ FAQ = [
     {"question": "How can I pay?", "answer": "By card, M-Pesa or cash on delivery."},
 ]
 # A new customer: contact, identity and conversation are created. A returning one finds them.
-NEW_CUSTOMER_STATEMENTS = 24
+NEW_CUSTOMER_STATEMENTS = 23
 RETURNING_CUSTOMER_STATEMENTS = 21
 
 
@@ -93,6 +94,28 @@ def test_one_reply_costs_a_pinned_number_of_statements(knowledge_base, channel, 
         NEW_CUSTOMER_STATEMENTS,
         RETURNING_CUSTOMER_STATEMENTS,
     )
+
+
+def test_a_nameless_new_customer_is_stored_with_the_mark_of_their_profile_lookup(
+    knowledge_base, channel, monkeypatch
+):
+    """The mark that stops a profile lookup on later messages is part of the contact's INSERT,
+    and the channel's kind is read once per process, not per new customer."""
+    cfg = knowledge_base
+    [warm] = receive(cfg, MessageIn(external_id="w1", sender_id="warm", text="Hello, open?"))
+    assert tasks.process_inbound(warm) == "done"
+    monkeypatch.setattr(events, "_listeners", defaultdict(list))
+    [first] = receive(
+        cfg, MessageIn(external_id="n1", sender_id="nameless", text="Do you deliver?")
+    )
+    with counting() as statements:
+        assert tasks.process_inbound(first) == "done"
+    flat = [" ".join(s.split()) for s in statements]
+    assert not [s for s in flat if s.startswith("UPDATE contact ") and "attributes=" in s]
+    assert not [s for s in flat if s.startswith("SELECT channelintegration")]
+    assert len(statements) == NEW_CUSTOMER_STATEMENTS
+    contact = rows(Contact, Contact.name.is_(None))[-1]
+    assert contact.attributes == {"profile_checked": "unsupported"}
 
 
 def test_a_reply_embeds_a_new_question_once_and_a_repeated_one_never(knowledge_base, channel,

@@ -220,3 +220,27 @@ def test_a_word_in_hundreds_of_chunks_is_common_whatever_the_size_of_the_knowled
     )
     assert terms == ["you", "deliver", "12"]  # words no chunk holds still count against a match
     assert needed == 2
+
+
+def test_every_connection_searches_the_hnsw_index_at_the_default_width_without_a_set(db):
+    """The width is set once when a connection opens; another width holds for one transaction."""
+    show = sa.text("SHOW hnsw.ef_search")
+    assert db.execute(show).scalar_one() == str(repo.DEFAULT_EF_SEARCH)
+    business = make_business(db)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
+    sa.event.listen(db.get_bind(), "before_cursor_execute", record)
+    try:
+        repo.nearest_chunks_with(db, business_id=business.id, vector=vector, limit=5, exact=False)
+        assert not [s for s in statements if s.startswith("SET")]
+        repo.nearest_chunks_with(
+            db, business_id=business.id, vector=vector, limit=5, exact=False, ef_search=64
+        )
+        assert [s for s in statements if s.startswith("SET")] == ["SET LOCAL hnsw.ef_search = 64"]
+    finally:
+        sa.event.remove(db.get_bind(), "before_cursor_execute", record)
+    assert db.execute(show).scalar_one() == "64"  # until the transaction ends
