@@ -56,7 +56,6 @@ EXACT_SEARCH_MAX_CHUNKS = 2000
 STATS_MAX_CHUNKS = 100_000
 # One thread per process embeds queries while search's SQL runs (the model releases the GIL).
 _QUERY_EMBEDDING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-embedding")
-HNSW_EF_SEARCH = repo.DEFAULT_EF_SEARCH
 MAX_QUERY_CHARS = 2000
 MAX_TEXT_CHARS = 2_000_000
 LIST_PREVIEW_CHARS = 500
@@ -624,7 +623,7 @@ def search(session: Session, *, business_id: int, query: str, k: int = 5) -> lis
     text_ids = [hit.chunk_id for hit in text_hits]
     nearest, text_distances = repo.nearest_chunks_with(
         session, business_id=business_id, vector=vector, limit=pool, exact=exact,
-        ef_search=HNSW_EF_SEARCH, also=text_ids,
+        also=text_ids,
     )  # fmt: skip
     # pgvector 0.6 filters HNSW results after the scan: a business's share can come up short.
     if not exact and len(nearest) < min(k, total):
