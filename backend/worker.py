@@ -12,6 +12,7 @@ import os
 import sys
 
 from backend import listeners
+from backend.ai import engine
 from backend.core import logs
 from backend.core.config import settings
 from backend.core.queue import QUEUE_NAMES, get_queue
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     settings.check_production()
     listeners.install()  # before the first job: a broken listener module shows at start
     settings.embedding_threads = embedding_threads(args.queues or list(QUEUE_NAMES))
+    if "inbound" in (args.queues or QUEUE_NAMES):
+        engine.warm_up()  # before taking jobs: the first customer does not wait for the model
 
     queues = [get_queue(n) for n in (args.queues or QUEUE_NAMES)]
     # An idle worker wakes every WORKER_TTL - 15 s to send its heartbeat, so /api/health and

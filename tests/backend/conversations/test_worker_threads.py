@@ -1,11 +1,14 @@
-"""Inbound workers share the cores for query embeddings instead of fighting over them."""
+"""Inbound workers share the cores for query embeddings instead of fighting over them, and
+load the engine before their first job."""
 
 from __future__ import annotations
 
 import pytest
 
 from backend import worker
+from backend.ai import decision, engine
 from backend.core.config import settings
+from backend.knowledge import embeddings
 
 
 @pytest.mark.parametrize(
@@ -26,3 +29,33 @@ def test_embedding_threads_per_worker(
     monkeypatch.setattr(settings, "workers_inbound", inbound_workers)
     monkeypatch.setattr(settings, "embedding_threads", configured)
     assert worker.embedding_threads(queues) == threads
+
+
+def test_warming_up_loads_the_model_and_the_human_request_prototypes(monkeypatch):
+    fresh = embeddings.LocalE5Embedder()  # as in a new process: nothing loaded yet
+    monkeypatch.setattr(embeddings, "BUNDLED", fresh)
+    monkeypatch.setattr(engine, "BUNDLED", fresh)
+    decision._prototype_vectors.cache_clear()
+    assert fresh._onnx is None and fresh._model is None
+
+    engine.warm_up()
+
+    assert fresh._onnx is not None or fresh._model is not None
+    assert decision._prototype_vectors.cache_info().currsize == 1
+
+
+@pytest.mark.parametrize(
+    ("queues", "warmed"),
+    [(["inbound"], True), ([], True), (["knowledge", "outbound"], False)],
+)
+def test_a_worker_answering_customers_warms_up_before_taking_jobs(monkeypatch, queues, warmed):
+    calls: list[str] = []
+    monkeypatch.setattr(settings, "embedding_threads", settings.embedding_threads)  # main sets it
+    monkeypatch.setattr(worker.logs, "configure", lambda: None)
+    monkeypatch.setattr(worker.listeners, "install", lambda: None)
+    monkeypatch.setattr(worker.engine, "warm_up", lambda: calls.append("warm up"))
+    monkeypatch.setattr(worker.MeteredWorker, "work", lambda self, **kw: calls.append("work"))
+
+    assert worker.main([*queues, "--burst"]) == 0
+
+    assert calls == (["warm up", "work"] if warmed else ["work"])
