@@ -36,7 +36,8 @@ def test_warming_up_loads_the_model_and_the_human_request_prototypes(monkeypatch
     monkeypatch.setattr(embeddings, "BUNDLED", fresh)
     monkeypatch.setattr(engine, "BUNDLED", fresh)
     decision._prototype_vectors.cache_clear()
-    assert fresh._onnx is None and fresh._model is None
+    assert fresh._onnx is None
+    assert fresh._model is None
 
     engine.warm_up()
 
