@@ -2,14 +2,17 @@
 
 A SimpleWorker runs jobs in its own process: no fork per job, one database pool and one
 asyncio loop per worker (see ARCHITECTURE.md); a job's exception never stops the worker.
-Each job is timed for /metrics (`MeteredWorker`).
+Each job is timed for /metrics (`MeteredWorker`). RQ's per-job bookkeeping is trimmed where it
+costs Redis round trips or log lines and tells nobody anything (`Worker`).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+import time
 
 from backend import listeners
 from backend.ai import engine
@@ -20,6 +23,47 @@ from backend.core.redis import get_redis
 from backend.ops.metrics import MeteredWorker
 
 WORKER_TTL = 60
+# RQ refreshes a worker's heartbeat (an HSET and an EXPIRE, two round trips) three times per
+# job; the key lives WORKER_TTL + 60 s, so once every few seconds is plenty.
+HEARTBEAT_EVERY = 5.0
+# RQ's lines for every job (dequeued, "Job OK", "Successfully completed", result kept or
+# discarded): four INFO lines per customer message. Shown only with LOG_LEVEL=DEBUG.
+_PER_JOB_LINES = (
+    "Worker %s: %s: %s",
+    "Worker %s: %s: %s (%s)",
+    "Successfully completed",
+    "result discarded immediately",
+    "result is kept for",
+)
+
+
+class _PerJobLines(logging.Filter):
+    """Drops RQ's per-job INFO lines (start and end of a job, not warnings or errors)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or not isinstance(record.msg, str):
+            return True
+        return not any(line in record.msg for line in _PER_JOB_LINES)
+
+
+class Worker(MeteredWorker):
+    """MeteredWorker that sends its heartbeat at most every HEARTBEAT_EVERY seconds (unless a
+    longer expiry is asked for): RQ would send three per job."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._beat_at = float("-inf")
+        self._beat_until = float("-inf")
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
+        timeout = timeout or self.worker_ttl + 60
+        now = time.monotonic()
+        if now - self._beat_at < HEARTBEAT_EVERY and self._beat_until - now >= timeout - 2 * (
+            HEARTBEAT_EVERY
+        ):
+            return
+        super().heartbeat(timeout, pipeline)
+        self._beat_at, self._beat_until = now, now + timeout
 
 
 def embedding_threads(queues: list[str]) -> int | None:
@@ -53,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     queues = [get_queue(n) for n in (args.queues or QUEUE_NAMES)]
     # An idle worker wakes every WORKER_TTL - 15 s to send its heartbeat, so /api/health and
     # the doctor (which call a worker gone after 90 s of silence) see idle workers as alive.
-    worker = MeteredWorker(queues, connection=get_redis(), worker_ttl=WORKER_TTL)
+    if settings.log_level.upper() != "DEBUG":
+        logging.getLogger("rq.worker").addFilter(_PerJobLines())
+    worker = Worker(queues, connection=get_redis(), worker_ttl=WORKER_TTL)
     worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.log_level)
     return 0
 

@@ -50,9 +50,10 @@ PROCESS_INBOUND = "backend.conversations.tasks.process_inbound"
 SEND_OUTBOUND = "backend.conversations.tasks.send_outbound"
 DOWNLOAD_MEDIA = "backend.conversations.tasks.download_media"
 FETCH_PROFILE = "backend.conversations.tasks.fetch_profile"
-# A pipeline job's outcome is in the database (the event's or outbox row's status): RQ keeps no
-# result of a job that succeeded (a failed one stays in the failed registry, with its error).
-_PIPELINE_JOB = {"result_ttl": 0}
+# A pipeline job's outcome is in the database (the event's or outbox row's status): RQ keeps a
+# succeeded job for a minute only (a failed one stays in the failed registry, with its error).
+# Not 0: RQ deletes such a job at once, with five more round trips to Redis than letting it expire.
+_PIPELINE_JOB = {"result_ttl": 60}
 # Customer messages stored and shown but not answered by the AI: nothing was asked.
 NOT_ANSWERED = ("unsupported", "story_mention", "command")
 # Telegram's /start, when the business wrote no greeting in its AI rules.
