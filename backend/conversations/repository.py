@@ -10,8 +10,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
+from backend.models.base import utcnow
 from backend.models.channels import InboundEvent
 from backend.models.contacts import Contact, ContactChannelIdentity
 from backend.models.conversations import Conversation, Message, Outbox, OutboxStatus
@@ -253,25 +256,46 @@ def add_contact_with_identity(
     session: Session, *, business_id: int, integration_id: int, external_user_id: str,
     name: str | None, last_seen_at: datetime | None, attributes: dict[str, Any] | None = None,
 ) -> Contact:  # fmt: skip
-    """A new contact of the business with its identity on one channel."""
-    contact = Contact(
-        business_id=business_id, name=name, last_seen_at=last_seen_at,
-        attributes=attributes or {},
-    )  # fmt: skip
-    session.add(contact)
-    session.flush()
-    session.execute(
-        _add_identity_statement(),
-        {"business_id": business_id, "contact_id": contact.id,
-         "channel_integration_id": integration_id, "external_user_id": external_user_id},
-    )  # fmt: skip
-    return contact
+    """A new contact of the business with its identity on one channel, in one statement."""
+    params = {
+        "business_id": business_id, "name": name, "last_seen_at": last_seen_at,
+        "attributes": attributes or {}, "integration_id": integration_id,
+        "external_user_id": external_user_id, "now": last_seen_at or utcnow(),
+    }  # fmt: skip
+    return session.scalars(_add_contact_statement(), params).one()
 
 
 @functools.cache
-def _add_identity_statement() -> sa.Insert:
-    """The identity row, through its table: the pipeline never reads it back as an object."""
-    return sa.insert(ContactChannelIdentity.__table__)
+def _add_contact_statement() -> sa.Select:
+    """add_contact_with_identity's statement: the contact's INSERT feeds its identity's, and
+    the new row comes back as a Contact in the session (no unit of work, no second trip)."""
+    now = sa.bindparam("now", type_=sa.DateTime(timezone=True))
+    contact = (
+        sa.insert(Contact.__table__)
+        .values(
+            business_id=sa.bindparam("business_id"),
+            name=sa.bindparam("name"),
+            last_seen_at=sa.bindparam("last_seen_at"),
+            attributes=sa.bindparam("attributes"),
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(*Contact.__table__.c)
+        .cte("new_contact")
+    )
+    identity = ContactChannelIdentity.__table__
+    columns = ["business_id", "contact_id", "channel_integration_id", "external_user_id",
+               "created_at", "updated_at"]  # fmt: skip
+    row = sa.select(
+        contact.c.business_id,
+        contact.c.id,
+        sa.cast(sa.bindparam("integration_id"), identity.c.channel_integration_id.type),
+        sa.cast(sa.bindparam("external_user_id"), identity.c.external_user_id.type),
+        now,
+        now,
+    )
+    add_identity = sa.insert(identity).from_select(columns, row).cte("new_identity")
+    return select(aliased(Contact, contact, adapt_on_names=True)).add_cte(add_identity)
 
 
 def find_identity_of_contact(
@@ -333,6 +357,23 @@ def get_conversation(
     ).first()
 
 
+def insert_conversation(session: Session, **values: Any) -> Conversation:
+    """Store a new conversation with these column values (the others take their defaults)."""
+    params = {f"v_{name}": value for name, value in values.items()}
+    return session.scalars(_insert_conversation_statement(tuple(sorted(values))), params).one()
+
+
+@functools.lru_cache(maxsize=8)
+def _insert_conversation_statement(names: tuple[str, ...]) -> sa.Insert:
+    """insert_conversation's statement for one set of columns, built once: the row comes back
+    as a Conversation in the session, without the unit of work."""
+    return (
+        insert(Conversation)
+        .values({name: sa.bindparam(f"v_{name}") for name in names})
+        .returning(Conversation)
+    )
+
+
 def insert_message(session: Session, **values: Any) -> Message | None:
     """Store a message and return it; None when one already exists for the same inbound event."""
     statement = _insert_message_statement(tuple(sorted(values)))
@@ -371,6 +412,95 @@ def _add_outbox_statement() -> sa.Insert:
         )
         .returning(outbox.c.id)
     )
+
+
+def insert_outbound(
+    session: Session, *, values: dict[str, Any], integration_id: int | None,
+    answered: Message | None = None,
+) -> tuple[Message, int | None]:  # fmt: skip
+    """Store a message to the customer (`values`: every column with a default, see
+    _insert_outbound_statement) and, when it goes out on a channel, its outbox row. The
+    customer's message it `answered` takes its language. One statement: the Message comes back
+    in the session, with the outbox row's id (None without a channel)."""
+    statement = _insert_outbound_statement(
+        tuple(sorted(values)), integration_id is not None, answered is not None
+    )
+    params = {f"v_{name}": value for name, value in values.items()}
+    params.update(now=utcnow(), integration=integration_id)
+    if answered is not None:
+        params["answered_id"] = answered.id
+    row = session.execute(statement, params).one()
+    if answered is not None:  # stored by the same statement: nothing left for the ORM to write
+        set_committed_value(answered, "language", values.get("language"))
+        set_committed_value(answered, "updated_at", params["now"])
+    return row[0], (row[1] if integration_id is not None else None)
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_outbound_statement(names: tuple[str, ...], outbox: bool, answered: bool) -> sa.Select:
+    """insert_outbound's statement for one set of columns, built once per shape."""
+    message = Message.__table__
+    missing = {c.name for c in message.c if c.default is not None} - {*names, *_STAMPS}
+    if missing:  # a column default would be a separate parameter, which a CTE cannot take
+        raise ValueError(f"insert_outbound needs values for {sorted(missing)}")
+    now = sa.bindparam("now", type_=sa.DateTime(timezone=True))
+    values = {name: sa.bindparam(f"v_{name}") for name in names}
+    reply = (
+        sa.insert(message)
+        .values({**values, "created_at": now, "updated_at": now})
+        .returning(*message.c)
+        .cte("reply")
+    )
+    columns: list[Any] = [aliased(Message, reply, adapt_on_names=True)]
+    ctes = []
+    joined: Any = None
+    if outbox:
+        table = Outbox.__table__
+        row = sa.select(
+            reply.c.business_id,
+            reply.c.id,
+            sa.cast(sa.bindparam("integration"), table.c.channel_integration_id.type),
+            sa.literal(OutboxStatus.PENDING.value, table.c.status.type),
+            sa.literal(0, table.c.attempts.type),
+            now,
+            now,
+        )
+        queued = (
+            sa.insert(table)
+            .from_select(
+                [
+                    "business_id",
+                    "message_id",
+                    "channel_integration_id",
+                    "status",
+                    "attempts",
+                    "created_at",
+                    "updated_at",
+                ],
+                row,
+            )
+            .returning(table.c.id, table.c.message_id)
+            .cte("queued")
+        )
+        columns.append(queued.c.id)
+        joined = reply.join(queued, queued.c.message_id == reply.c.id)
+    if answered:
+        ctes.append(
+            sa.update(message)
+            .where(
+                message.c.id == sa.bindparam("answered_id"),
+                message.c.business_id == sa.bindparam("v_business_id"),
+            )
+            .values(language=sa.bindparam("v_language"), updated_at=now)
+            .cte("answered")
+        )
+    statement = select(*columns)
+    if outbox:
+        statement = statement.select_from(joined)
+    return statement.add_cte(*ctes) if ctes else statement
+
+
+_STAMPS = ("created_at", "updated_at")
 
 
 def find_message_of_event(session: Session, *, business_id: int, event_id: int) -> Message | None:

@@ -166,25 +166,26 @@ def _conversation_for(
 
 def _find_or_start_conversation(
     session: Session, *, business_id: int, integration_id: int, contact: Contact,
-    first_message_at: datetime | None = None,
+    first_message_at: datetime | None = None, contact_is_new: bool = False,
 ) -> tuple[Conversation, bool]:  # fmt: skip
     """_conversation_for, and whether the conversation is new. A new one started by a customer's
-    message (at `first_message_at`) counts that message in the same INSERT."""
-    conversation = repo.find_open_conversation(
-        session, business_id=business_id, contact_id=contact.id, integration_id=integration_id
-    )
-    if conversation is not None:
-        return conversation, False
+    message (at `first_message_at`) counts that message in the same INSERT. A contact created
+    in this transaction has no conversation to look for."""
+    if not contact_is_new:
+        conversation = repo.find_open_conversation(
+            session, business_id=business_id, contact_id=contact.id, integration_id=integration_id
+        )
+        if conversation is not None:
+            return conversation, False
     over_plan = _over_plan(session, business_id)
-    conversation = Conversation(
-        business_id=business_id, contact_id=contact.id, channel_integration_id=integration_id
-    )
+    first = {}
     if first_message_at is not None:
-        conversation.last_message_at = first_message_at
-        conversation.last_customer_message_at = first_message_at
-        conversation.unread_count = 1
-    session.add(conversation)
-    session.flush()
+        first = {"last_message_at": first_message_at,
+                 "last_customer_message_at": first_message_at, "unread_count": 1}  # fmt: skip
+    conversation = repo.insert_conversation(
+        session, business_id=business_id, contact_id=contact.id,
+        channel_integration_id=integration_id, **first,
+    )  # fmt: skip
     events.publish(session, "conversation.created", business_id=business_id,
                    conversation_id=conversation.id, contact_id=contact.id)  # fmt: skip
     if over_plan is not None:
@@ -259,7 +260,7 @@ def _record_incoming(
     now = utcnow()
     conversation, new_conversation = _find_or_start_conversation(
         session, business_id=business_id, integration_id=integration_id, contact=contact,
-        first_message_at=now,
+        first_message_at=now, contact_is_new=new_contact,
     )  # fmt: skip
     problem = _problem_with(incoming.text, incoming.content_type)
     message = repo.insert_message(
@@ -344,30 +345,36 @@ def add_outbound(
     confidence: float | None = None,
     sources: list[int] | None = None,
     quick_replies: list[str] | None = None,
+    answers: Message | None = None,
 ) -> Message:
-    """Store a reply to the customer and queue it for sending on the conversation's channel."""
-    message = Message(
-        business_id=conversation.business_id,
-        conversation_id=conversation.id,
-        direction="outbound",
-        sender_type=sender_type,
-        sender_user_id=sender_user_id,
-        text=text,
-        language=language,
-        delivery_status="queued",
-        ai_confidence=confidence,
-        ai_sources=sources or [],
-        attachments=[{"type": "quick_replies", "options": quick_replies}] if quick_replies else [],
-    )
+    """Store a reply to the customer and queue it for sending on the conversation's channel.
+
+    `answers`: the customer's message this replies to, which takes the reply's language."""
     conversation.last_message_at = utcnow()
-    session.add(conversation)
-    session.add(message)
-    session.flush()
-    if conversation.channel_integration_id is not None:
-        outbox_id = repo.add_outbox(
-            session, business_id=conversation.business_id, message_id=message.id,
-            integration_id=conversation.channel_integration_id,
-        )  # fmt: skip
+    session.add(conversation)  # flushed as the reply is stored
+    message, outbox_id = repo.insert_outbound(
+        session,
+        values={
+            "business_id": conversation.business_id,
+            "conversation_id": conversation.id,
+            "direction": "outbound",
+            "sender_type": sender_type,
+            "sender_user_id": sender_user_id,
+            "text": text,
+            "language": language,
+            "content_type": "text",
+            "delivery_status": "queued",
+            "is_private_note": False,
+            "ai_confidence": confidence,
+            "ai_sources": sources or [],
+            "attachments": (
+                [{"type": "quick_replies", "options": quick_replies}] if quick_replies else []
+            ),
+        },
+        integration_id=conversation.channel_integration_id,
+        answered=answers,
+    )
+    if outbox_id is not None:
         enqueue_after_commit(session, SEND_OUTBOUND, outbox_id, queue="outbound", **_PIPELINE_JOB)
     events.publish(session, "message.created", business_id=conversation.business_id,
                    conversation_id=conversation.id, message_id=message.id,
@@ -429,8 +436,6 @@ def answer(
         decision = dataclasses.replace(
             decision, text=purchase.text, quick_replies=purchase.quick_replies
         )
-    message.language = decision.language
-    session.add(message)
     # The conversation's changes first: add_outbound's flush writes them in one UPDATE.
     conversation.language = decision.language
     conversation.summary = decision.summary or conversation.summary
@@ -439,6 +444,7 @@ def answer(
         session, conversation=conversation, text=decision.text, sender_type="ai",
         language=decision.language, confidence=decision.confidence,
         sources=decision.source_chunk_ids, quick_replies=decision.quick_replies,
+        answers=message,
     )  # fmt: skip
     if decision.action == Action.HANDOFF:
         conversation.status = "waiting_for_agent"

@@ -19,13 +19,15 @@ import sqlalchemy as sa
 
 from backend import events
 from backend.channels.base import MessageIn
+from backend.conversations import repository as repo
 from backend.conversations import tasks
 from backend.core.db import get_engine, session_scope
+from backend.core.queue import get_queue
 from backend.core.redis import get_redis
 from backend.knowledge import embeddings
 from backend.knowledge import service as knowledge
 from backend.knowledge import tasks as knowledge_tasks
-from backend.models import AIRule, Contact, InboundEvent, Message
+from backend.models import AIRule, Contact, ContactChannelIdentity, InboundEvent, Message, Outbox
 from tests.backend.conversations.helpers import message, receive, rows
 
 pytestmark = pytest.mark.usefixtures("committed")
@@ -35,9 +37,10 @@ FAQ = [
     {"question": "Do you deliver?", "answer": "Yes, within 10 km of the shop, for $3."},
     {"question": "How can I pay?", "answer": "By card, M-Pesa or cash on delivery."},
 ]
-# A new customer: contact, identity and conversation are created. A returning one finds them.
-NEW_CUSTOMER_STATEMENTS = 23
-RETURNING_CUSTOMER_STATEMENTS = 21
+# A new customer: contact and identity (one statement) and conversation are created, and no
+# open conversation is looked for. A returning one finds both (a touch and a SELECT).
+NEW_CUSTOMER_STATEMENTS = 19
+RETURNING_CUSTOMER_STATEMENTS = 19
 
 
 @contextmanager
@@ -144,3 +147,36 @@ def test_a_reply_embeds_a_new_question_once_and_a_repeated_one_never(knowledge_b
     assert tasks.process_inbound(second) == "done"
     assert embedded == ["Do you deliver to Westlands?"]
     assert [m.sender_type for m in rows(Message)][-4:] == ["customer", "ai", "customer", "ai"]
+
+
+def test_the_merged_statements_store_every_row_a_reply_needs(knowledge_base, channel):
+    """A new customer's contact and identity, and a reply with its outbox row and the language
+    of the question it answers, are each written by one statement: every row is there."""
+    cfg = knowledge_base
+    [event] = receive(cfg, message(1, "Est-ce que vous livrez à domicile ?", sender="fr-1"))
+    assert tasks.process_inbound(event) == "done"
+
+    [identity] = rows(ContactChannelIdentity, ContactChannelIdentity.external_user_id == "fr-1")
+    [contact] = rows(Contact, Contact.id == identity.contact_id)
+    assert (identity.business_id, identity.channel_integration_id) == (
+        cfg.business_id,
+        cfg.integration_id,
+    )
+    assert contact.business_id == cfg.business_id
+    question, reply = rows(Message, Message.business_id == cfg.business_id)[-2:]
+    assert (question.sender_type, question.language) == ("customer", "fr")
+    assert (reply.sender_type, reply.language, reply.delivery_status) == ("ai", "fr", "queued")
+    assert reply.conversation_id == question.conversation_id
+    assert reply.text
+    [outbox] = rows(Outbox, Outbox.message_id == reply.id)
+    assert (outbox.business_id, outbox.channel_integration_id, outbox.status) == (
+        cfg.business_id,
+        cfg.integration_id,
+        "pending",
+    )
+    assert [job.args for job in get_queue("outbound").jobs] == [(outbox.id,)]
+
+
+def test_a_reply_statement_missing_a_column_with_a_default_names_it():
+    with pytest.raises(ValueError, match=r"needs values for \[.*'content_type'"):
+        repo._insert_outbound_statement(("business_id", "conversation_id"), True, False)
