@@ -392,28 +392,6 @@ def _insert_message_statement(names: tuple[str, ...]) -> sa.Insert:
     )
 
 
-def add_outbox(session: Session, *, business_id: int, message_id: int, integration_id: int) -> int:
-    """Queue a stored message for sending on a channel: the new outbox row's id."""
-    params = {"business_id": business_id, "message_id": message_id, "integration": integration_id}
-    return session.execute(_add_outbox_statement(), params).scalar_one()
-
-
-@functools.cache
-def _add_outbox_statement() -> sa.Insert:
-    outbox = Outbox.__table__  # the table: the row is read back by the send job, not here
-    return (
-        sa.insert(outbox)
-        .values(
-            business_id=sa.bindparam("business_id"),
-            message_id=sa.bindparam("message_id"),
-            channel_integration_id=sa.bindparam("integration"),
-            status=OutboxStatus.PENDING.value,
-            attempts=0,
-        )
-        .returning(outbox.c.id)
-    )
-
-
 def insert_outbound(
     session: Session, *, values: dict[str, Any], integration_id: int | None,
     answered: Message | None = None,
@@ -434,6 +412,11 @@ def insert_outbound(
         set_committed_value(answered, "language", values.get("language"))
         set_committed_value(answered, "updated_at", params["now"])
     return row[0], (row[1] if integration_id is not None else None)
+
+
+_STAMPS = ("created_at", "updated_at")
+_OUTBOX_COLUMNS = ["business_id", "message_id", "channel_integration_id", "status", "attempts",
+                   *_STAMPS]  # fmt: skip
 
 
 @functools.lru_cache(maxsize=32)
@@ -467,18 +450,7 @@ def _insert_outbound_statement(names: tuple[str, ...], outbox: bool, answered: b
         )
         queued = (
             sa.insert(table)
-            .from_select(
-                [
-                    "business_id",
-                    "message_id",
-                    "channel_integration_id",
-                    "status",
-                    "attempts",
-                    "created_at",
-                    "updated_at",
-                ],
-                row,
-            )
+            .from_select(_OUTBOX_COLUMNS, row)
             .returning(table.c.id, table.c.message_id)
             .cte("queued")
         )
@@ -498,9 +470,6 @@ def _insert_outbound_statement(names: tuple[str, ...], outbox: bool, answered: b
     if outbox:
         statement = statement.select_from(joined)
     return statement.add_cte(*ctes) if ctes else statement
-
-
-_STAMPS = ("created_at", "updated_at")
 
 
 def find_message_of_event(session: Session, *, business_id: int, event_id: int) -> Message | None:
