@@ -105,10 +105,16 @@ def count_products(
     ).one()
 
 
-def image_in_use(session: Session, *, business_id: int, image_path: str) -> bool:
-    """Whether a product, an ad or the logo of the business points at this stored file."""
+def image_in_use(
+    session: Session, *, business_id: int, image_path: str, except_product: int | None = None
+) -> bool:
+    """Whether a product (other than `except_product`), an ad or the logo of the business points
+    at this stored file."""
+    products = [Product.business_id == business_id, Product.image_path == image_path]
+    if except_product is not None:
+        products.append(Product.id != except_product)
     used = sa.or_(
-        sa.exists().where(Product.business_id == business_id, Product.image_path == image_path),
+        sa.exists().where(*products),
         sa.exists().where(AdAsset.business_id == business_id, AdAsset.image_path == image_path),
         sa.exists().where(Business.id == business_id, Business.logo_path == image_path),
     )

@@ -383,8 +383,15 @@ def set_product_image(
     product = _get_product(session, actor=actor, product_id=product_id)
     previous = product.image_path
     # Images stored before each upload got its own name were named by their content alone, so
-    # two products may share one: such a file is left in place.
-    if previous and "-" not in Path(previous).stem:
+    # two products (or an ad, or the logo) may share one: such a file is replaced only when
+    # nothing else of the business shows it.
+    if (
+        previous
+        and "-" not in Path(previous).stem
+        and repo.image_in_use(
+            session, business_id=actor.business_id, image_path=previous, except_product=product.id
+        )
+    ):
         previous = None
     try:
         relative = store_image(

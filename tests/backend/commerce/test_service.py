@@ -191,6 +191,31 @@ def test_a_shared_image_goes_with_the_last_product_that_shows_it(db, owner):
     assert not service.image_file(shared).exists()
 
 
+def test_a_new_upload_replaces_a_content_named_image_nothing_else_shows(db, owner):
+    legacy = _legacy_image(owner)
+    product = _product(db, owner)
+    db.get(Product, product.id).image_path = legacy
+    db.commit()
+    view = service.set_product_image(
+        db, actor=owner, product_id=product.id, filename="new.png", data=_PNG
+    )
+    db.commit()
+    assert view.image_path != legacy
+    assert not service.image_file(legacy).exists()
+    assert service.image_file(view.image_path).read_bytes() == _PNG
+
+
+def test_a_new_upload_keeps_a_content_named_image_the_logo_shows(db, owner):
+    legacy = _legacy_image(owner)
+    product = _product(db, owner)
+    db.get(Product, product.id).image_path = legacy
+    db.get(Business, owner.business_id).logo_path = legacy
+    db.commit()
+    service.set_product_image(db, actor=owner, product_id=product.id, filename="n.png", data=_PNG)
+    db.commit()
+    assert service.image_file(legacy).read_bytes() == _PNG
+
+
 def test_an_image_the_logo_also_shows_is_kept_when_its_product_goes(db, owner):
     shared = _legacy_image(owner)
     product = _product(db, owner)
