@@ -58,9 +58,9 @@ class Worker(MeteredWorker):
     def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
         timeout = timeout or self.worker_ttl + 60
         now = time.monotonic()
-        if now - self._beat_at < HEARTBEAT_EVERY and self._beat_until - now >= timeout - 2 * (
-            HEARTBEAT_EVERY
-        ):
+        recent = now - self._beat_at < HEARTBEAT_EVERY
+        covered = self._beat_until - now >= timeout - 2 * HEARTBEAT_EVERY  # lives long enough
+        if recent and covered:
             return
         super().heartbeat(timeout, pipeline)
         self._beat_at, self._beat_until = now, now + timeout
