@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -14,9 +15,14 @@ from sqlmodel import SQLModel
 
 from backend.auth import service as auth
 from backend.auth.permissions import PermissionDenied
+from backend.channels import media
+from backend.channels.base import MediaFile
+from backend.commerce import service as commerce
 from backend.core.config import settings
 from backend.core.db import session_scope
+from backend.core.images import data_file
 from backend.core.queue import get_queue
+from backend.knowledge import parsing
 from backend.models import Business, Role, User
 from backend.security import two_factor
 from backend.tenants import deletion
@@ -198,6 +204,29 @@ def test_with_two_factor_the_current_code_is_required(db):
     assert db.get(Business, business.id) is None
 
 
+def _store_every_kind_of_file(session, actor) -> list[Path]:
+    """One file of each kind BizBot keeps for a business: logo, product image, a customer's
+    media, an uploaded knowledge document."""
+    tenants.set_logo(session, actor=actor, filename="logo.png", data=png())
+    product = commerce.create_product(session, actor=actor, name="Loaf", price="3",
+                                      currency="USD")  # fmt: skip
+    image = commerce.set_product_image(
+        session, actor=actor, product_id=product.id, filename="loaf.png", data=png(2, 2)
+    )
+    attachment = media.store(business_id=actor.business_id, name="photo",
+                             file=MediaFile(content=png(3, 3), mime_type="image/png"))  # fmt: skip
+    upload = parsing.upload_path(settings.data_dir, business_id=actor.business_id,
+                                 digest="ab" * 32, ext=".txt")  # fmt: skip
+    upload.parent.mkdir(parents=True, exist_ok=True)
+    upload.write_bytes(b"Opening hours: 8 to 6.")
+    return [
+        data_file(session.get(Business, actor.business_id).logo_path),
+        data_file(image.image_path),
+        media.root() / attachment["path"],
+        upload,
+    ]
+
+
 @pytest.mark.usefixtures("committed")
 def test_files_sessions_and_the_owners_email_after_the_commit(monkeypatch):
     with FakeSMTP() as smtp:
@@ -206,16 +235,18 @@ def test_files_sessions_and_the_owners_email_after_the_commit(monkeypatch):
         monkeypatch.setattr(settings, "smtp_security", "none")
         with session_scope() as session:
             owner, business = actor_for(session)
-            _, other = actor_for(session)
+            other_owner, _ = actor_for(session)
             business.is_demo = True  # demo businesses can be deleted too
-            tenants.set_logo(session, actor=owner, filename="logo.png", data=png())
             ticket = auth.LoginTicket(user_id=owner.user_id, business_id=business.id)
             token = auth.start_session(session, ticket=ticket, ip_address=None, user_agent=None)
             email = session.get(User, owner.user_id).email
             name = business.name
-        for folder in business_folders(business.id) + business_folders(other.id):
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "file.bin").write_bytes(b"data")
+        # Through the code that writes each kind of file, not from the list the deletion reads:
+        # a writer of a new folder must show up here, or the deletion leaves its files behind.
+        with session_scope() as session:
+            files = _store_every_kind_of_file(session, owner)
+            others = _store_every_kind_of_file(session, other_owner)
+        assert all(path.exists() for path in files + others)
         with session_scope() as session:
             assert auth.resolve_session(session, token=token) is not None
             deletion.delete_business(session, actor=owner, confirm_name=name, password=PASSWORD)
@@ -223,8 +254,9 @@ def test_files_sessions_and_the_owners_email_after_the_commit(monkeypatch):
             assert auth.resolve_session(session, token=token) is None  # signed out everywhere
         assert get_queue("default").count == 2
         run_worker("default")
-        assert not any(f.exists() for f in business_folders(business.id))
-        assert all((f / "file.bin").exists() for f in business_folders(other.id))
+        assert [path for path in files if path.exists()] == []
+        assert all(path.exists() for path in others)
+        assert not any(folder.exists() for folder in business_folders(business.id))
         [mail] = smtp.messages
     assert mail.envelope_to == [email]
     assert mail.subject == f"{name} was deleted from BizBot"
