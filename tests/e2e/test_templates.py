@@ -14,7 +14,6 @@ from playwright.sync_api import Page, expect
 
 from backend.channels import meta
 from tests.e2e.conftest import DEMO_PASSWORD, App
-from tests.e2e.test_inbox import eventually
 
 # One fake Graph server for the whole e2e session: the app was (or will be) started with its
 # address by tests/e2e/test_integrations.py, which sets GRAPH_API_BASE_URL at import.
@@ -323,10 +322,12 @@ def test_a_contact_who_replied_stop_is_listed_as_opted_out_in_the_next_broadcast
     audience = _audience(app, template, label, {stays: _phone(), leaves: leaving_phone})
     before = len(GRAPH.sent("messages"))
     _customer_writes(app, audience, leaving_phone, leaves, "STOP")
-    # The customer gets the confirmation, and nothing else, on WhatsApp.
-    eventually(lambda: len(GRAPH.sent("messages")) > before, "the confirmation was sent")
+    # The customer gets the confirmation, and nothing else, on WhatsApp: once the STOP is
+    # processed and every reply it caused is sent, there is one, and Graph got only it.
+    confirmation = "You won't receive our broadcasts any more. Write START to subscribe again."
+    assert json.loads(app.python(SETTLED_REPLIES.replace("PHONE", leaving_phone))) == [confirmation]
     texts = [m.get("text", {}).get("body") for m in GRAPH.sent("messages")[before:]]
-    assert texts == ["You won't receive our broadcasts any more. Write START to subscribe again."]
+    assert texts == [confirmation]
 
     _owner_on_templates(page, app)
     name = f"Weekend {token}"
@@ -340,6 +341,33 @@ def test_a_contact_who_replied_stop_is_listed_as_opted_out_in_the_next_broadcast
     )
     expect(_recipient(page, name, stays).get_by_test_id("recipient-status")).to_have_text("sent")
 
+
+# Waits (in the app's environment) until the customer with phone PHONE has no unfinished
+# inbound event and every reply to them is sent or failed; prints the replies' texts.
+SETTLED_REPLIES = """
+import json, time
+from sqlmodel import select
+from backend.core.db import session_scope
+from backend.models import ContactChannelIdentity, Conversation, InboundEvent, Message, Outbox
+deadline = time.monotonic() + 30
+while True:
+    with session_scope() as s:
+        contact = s.exec(select(ContactChannelIdentity.contact_id).where(
+            ContactChannelIdentity.external_user_id == "PHONE")).first()
+        events = s.exec(select(InboundEvent.status).where(
+            InboundEvent.sender_external_id == "PHONE")).all()
+        replies = s.exec(select(Message.text, Outbox.status)
+                         .join(Outbox, Outbox.message_id == Message.id)
+                         .join(Conversation, Conversation.id == Message.conversation_id)
+                         .where(Conversation.contact_id == contact)
+                         .order_by(Message.id)).all()
+    if events and set(events) == {"done"} and replies and all(
+            status in ("sent", "failed") for _, status in replies):
+        break
+    assert time.monotonic() < deadline, f"not settled: events {events}, replies {replies}"
+    time.sleep(0.2)
+print(json.dumps([text for text, _ in replies]))
+"""
 
 BIG_BROADCAST = """
 import sys
