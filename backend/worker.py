@@ -22,6 +22,8 @@ from backend.core.queue import QUEUE_NAMES, get_queue
 from backend.core.redis import get_redis
 from backend.ops.metrics import MeteredWorker
 
+log = logging.getLogger(__name__)
+
 WORKER_TTL = 60
 # RQ refreshes a worker's heartbeat (an HSET and an EXPIRE, two round trips) three times per
 # job; the key lives WORKER_TTL + 60 s, so once every few seconds is plenty.
@@ -92,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     listeners.install()  # before the first job: a broken listener module shows at start
     settings.embedding_threads = embedding_threads(args.queues or list(QUEUE_NAMES))
     if "inbound" in (args.queues or QUEUE_NAMES):
+        started = time.perf_counter()
         engine.warm_up()  # before taking jobs: the first customer does not wait for the model
+        log.info("AI engine loaded in %.1f s", time.perf_counter() - started)
 
     queues = [get_queue(n) for n in (args.queues or QUEUE_NAMES)]
     # An idle worker wakes every WORKER_TTL - 15 s to send its heartbeat, so /api/health and
