@@ -357,9 +357,20 @@ def get_conversation(
     ).first()
 
 
+def _column_params(values: dict[str, Any]) -> dict[str, Any]:
+    """Column values as the parameters of a statement from `_column_binds` (prefixed, so they
+    never clash with a statement's other parameters)."""
+    return {f"v_{name}": value for name, value in values.items()}
+
+
+def _column_binds(names: tuple[str, ...]) -> dict[str, sa.BindParameter]:
+    """An INSERT's values for these columns, one bound parameter each."""
+    return {name: sa.bindparam(f"v_{name}") for name in names}
+
+
 def insert_conversation(session: Session, **values: Any) -> Conversation:
     """Store a new conversation with these column values (the others take their defaults)."""
-    params = {f"v_{name}": value for name, value in values.items()}
+    params = _column_params(values)
     return session.scalars(_insert_conversation_statement(tuple(sorted(values))), params).one()
 
 
@@ -367,17 +378,13 @@ def insert_conversation(session: Session, **values: Any) -> Conversation:
 def _insert_conversation_statement(names: tuple[str, ...]) -> sa.Insert:
     """insert_conversation's statement for one set of columns, built once: the row comes back
     as a Conversation in the session, without the unit of work."""
-    return (
-        insert(Conversation)
-        .values({name: sa.bindparam(f"v_{name}") for name in names})
-        .returning(Conversation)
-    )
+    return insert(Conversation).values(_column_binds(names)).returning(Conversation)
 
 
 def insert_message(session: Session, **values: Any) -> Message | None:
     """Store a message and return it; None when one already exists for the same inbound event."""
     statement = _insert_message_statement(tuple(sorted(values)))
-    params = {f"v_{name}": value for name, value in values.items()}
+    params = _column_params(values)
     return session.scalars(statement, params).one_or_none()
 
 
@@ -386,7 +393,7 @@ def _insert_message_statement(names: tuple[str, ...]) -> sa.Insert:
     """insert_message's statement for one set of columns, built once."""
     return (
         insert(Message)
-        .values({name: sa.bindparam(f"v_{name}") for name in names})
+        .values(_column_binds(names))
         .on_conflict_do_nothing(index_elements=["inbound_event_id"])
         .returning(Message)
     )
@@ -403,7 +410,7 @@ def insert_outbound(
     statement = _insert_outbound_statement(
         tuple(sorted(values)), integration_id is not None, answered is not None
     )
-    params = {f"v_{name}": value for name, value in values.items()}
+    params = _column_params(values)
     params.update(now=utcnow(), integration=integration_id)
     if answered is not None:
         params["answered_id"] = answered.id
@@ -427,7 +434,7 @@ def _insert_outbound_statement(names: tuple[str, ...], outbox: bool, answered: b
     if missing:  # a column default would be a separate parameter, which a CTE cannot take
         raise ValueError(f"insert_outbound needs values for {sorted(missing)}")
     now = sa.bindparam("now", type_=sa.DateTime(timezone=True))
-    values = {name: sa.bindparam(f"v_{name}") for name in names}
+    values = _column_binds(names)
     reply = (
         sa.insert(message)
         .values({**values, "created_at": now, "updated_at": now})

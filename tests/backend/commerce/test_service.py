@@ -205,23 +205,25 @@ def test_a_new_upload_replaces_a_content_named_image_nothing_else_shows(db, owne
     assert service.image_file(view.image_path).read_bytes() == _PNG
 
 
-def test_a_new_upload_keeps_a_content_named_image_the_logo_shows(db, owner):
-    legacy = _legacy_image(owner)
-    product = _product(db, owner)
-    db.get(Product, product.id).image_path = legacy
-    db.get(Business, owner.business_id).logo_path = legacy
+def _shown_by_a_product_and_the_logo(db, actor):
+    """A product whose content-named image is also the business's logo."""
+    shared = _legacy_image(actor)
+    product = _product(db, actor)
+    db.get(Product, product.id).image_path = shared
+    db.get(Business, actor.business_id).logo_path = shared
     db.commit()
+    return product, shared
+
+
+def test_a_new_upload_keeps_a_content_named_image_the_logo_shows(db, owner):
+    product, legacy = _shown_by_a_product_and_the_logo(db, owner)
     service.set_product_image(db, actor=owner, product_id=product.id, filename="n.png", data=_PNG)
     db.commit()
     assert service.image_file(legacy).read_bytes() == _PNG
 
 
 def test_an_image_the_logo_also_shows_is_kept_when_its_product_goes(db, owner):
-    shared = _legacy_image(owner)
-    product = _product(db, owner)
-    db.get(Product, product.id).image_path = shared
-    db.get(Business, owner.business_id).logo_path = shared
-    db.commit()
+    product, shared = _shown_by_a_product_and_the_logo(db, owner)
     service.delete_product(db, actor=owner, product_id=product.id)
     db.commit()
     assert service.image_file(shared).read_bytes() == _PNG
